@@ -1,0 +1,186 @@
+"""One error model for every service and the gateway.
+
+Business code raises a subclass of `StudioError`; one handler renders every error, including
+FastAPI's validation errors and unknown routes, as the same JSON body:
+
+    {"error": "<code>", "message": "<sentence for a person>", "detail": <any>, "request_id": "..."}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kit.logging import current_request_id
+
+log = logging.getLogger(__name__)
+
+
+class StudioError(Exception):
+    """Base of every error the platform answers with; carries its HTTP status and code."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class BadRequest(StudioError):
+    status_code = 400
+    code = "bad_request"
+
+
+class Unauthorized(StudioError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(StudioError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(StudioError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(StudioError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    """A state change that the entity's current state does not allow."""
+
+    code = "invalid_transition"
+
+
+class Gone(StudioError):
+    status_code = 410
+    code = "gone"
+
+
+class PayloadTooLarge(StudioError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(StudioError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class Unprocessable(StudioError):
+    """Well-formed input that breaks a business rule (a limit, a reference to nothing)."""
+
+    status_code = 422
+    code = "unprocessable"
+
+
+class TooManyRequests(StudioError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, detail: Any = None) -> None:
+        super().__init__(
+            message, detail=detail, headers={"Retry-After": str(max(1, retry_after_seconds))}
+        )
+
+
+class BadGateway(StudioError):
+    status_code = 502
+    code = "bad_gateway"
+
+
+class ServiceUnavailable(StudioError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+class GatewayTimeout(StudioError):
+    status_code = 504
+    code = "gateway_timeout"
+
+
+def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
+    """The one error body shape, for code that answers without raising (gateway proxying)."""
+    return {
+        "error": code,
+        "message": message,
+        "detail": detail,
+        "request_id": current_request_id(),
+    }
+
+
+def _http_code(status: int) -> str:
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        406: "not_acceptable",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+    }.get(status, f"http_{status}")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error of `app` in the one body shape."""
+
+    async def studio_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StudioError)
+        if exc.status_code >= 500:
+            log.warning("answering %s: %s", exc.status_code, exc.message)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.detail),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problems = [
+            {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            error_body("validation_error", "The request is malformed; see detail.", problems),
+            status_code=422,
+        )
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse(
+            error_body(_http_code(exc.status_code), str(exc.detail)),
+            status_code=exc.status_code,
+            headers=dict(exc.headers or {}),
+        )
+
+    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+        # A bug stays a 500: never disguised as the caller's fault.
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "Something went wrong on our side."), status_code=500
+        )
+
+    app.add_exception_handler(StudioError, studio_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,1 @@
+"""Events between services: CloudEvents-named envelope, typed contracts, outbox, relay, consumer."""

@@ -1,0 +1,241 @@
+"""The consumer runner: at-least-once delivery made exactly-once in effect.
+
+- Offsets are committed only after the messages before them were handled (no auto-commit).
+- Each handled event id is recorded per consumer group under a unique key; a redelivered or
+  republished event is skipped.
+- A handler that writes one document uses `HandlerContext.apply_once`, which records the event
+  id inside that document in the same write, so a crash between the write and the ledger
+  entry cannot apply it twice.
+- A failing handler is retried with bounded backoff; then the original message goes to the
+  group's dead-letter topic with the error in its headers, and the runner moves on.
+- An undecodable message or a payload that breaks its contract is dead-lettered at once:
+  retrying cannot fix it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from pydantic import ValidationError
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from kit.events.envelope import Envelope, EventPayload
+from kit.events.kafka import EventPublisher, ensure_topics
+from kit.logging import bind_request_id, reset_request_id
+from kit.mongo import Document
+
+log = logging.getLogger(__name__)
+
+LEDGER_COLLECTION = "consumed_events"
+APPLIED_FIELD = "_applied_events"
+# How many recent event ids a document remembers; redeliveries come long before this many
+# newer events touch the same document, and the group ledger covers the rest.
+APPLIED_KEEP = 200
+
+P = TypeVar("P", bound=EventPayload)
+
+
+def dead_letter_topic(topic: str, group_id: str) -> str:
+    return f"{topic}.{group_id}.dlt"
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    envelope: Envelope
+
+    @property
+    def event_id(self) -> str:
+        return self.envelope.id
+
+    async def apply_once(
+        self,
+        collection: AsyncCollection[Document],
+        selector: Document,
+        update: dict[str, Any],
+        *,
+        upsert: bool = False,
+    ) -> bool:
+        """Apply `update` to the selected document unless this event already did; True if applied."""
+        if APPLIED_FIELD in update.get("$push", {}):
+            raise ValueError("the update already pushes onto the applied-events list")
+        push = {
+            **update.get("$push", {}),
+            APPLIED_FIELD: {"$each": [self.event_id], "$slice": -APPLIED_KEEP},
+        }
+        try:
+            result = await collection.update_one(
+                {**selector, APPLIED_FIELD: {"$ne": self.event_id}},
+                {**update, "$push": push},
+                upsert=upsert,
+            )
+        except DuplicateKeyError:
+            # Upsert raced with the document that already holds this event id.
+            return False
+        return result.modified_count == 1 or result.upserted_id is not None
+
+
+Handler = Callable[[P, HandlerContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription(Generic[P]):
+    contract: type[P]
+    handler: Handler[P]
+
+
+class PoisonMessage(Exception):
+    """A message no retry can fix."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        group_id: str,
+        topics: Sequence[str],
+        subscriptions: Sequence[Subscription[Any]],
+        db: AsyncDatabase[Document],
+        publisher: EventPublisher,
+        max_attempts: int = 4,
+        backoff_seconds: float = 0.2,
+        session_timeout_ms: int = 10_000,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self.group_id = group_id
+        self._topics = list(topics)
+        self._subscriptions = {s.contract.event_type: s for s in subscriptions}
+        self._ledger = db[LEDGER_COLLECTION]
+        self._publisher = publisher
+        self._max_attempts = max_attempts
+        self._backoff_seconds = backoff_seconds
+        self._session_timeout_ms = session_timeout_ms
+
+    async def prepare(self) -> None:
+        await self._ledger.create_index([("group", 1), ("event_id", 1)], name="group_event")
+        await ensure_topics(
+            self._bootstrap,
+            [*self._topics, *(dead_letter_topic(t, self.group_id) for t in self._topics)],
+        )
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Consume until `stop` is set (or the task is cancelled)."""
+        stop = stop or asyncio.Event()
+        await self.prepare()
+        consumer = AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=max(1000, self._session_timeout_ms // 3),
+        )
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+                for partition, messages in batches.items():
+                    for message in messages:
+                        await self.handle(message)
+                    await consumer.commit({partition: messages[-1].offset + 1})
+        finally:
+            await consumer.stop()
+
+    async def handle(self, message: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            envelope = self._decode(message)
+        except PoisonMessage as exc:
+            await self._dead_letter(message, exc, attempts=1)
+            return
+        subscription = self._subscriptions.get(envelope.type)
+        if subscription is None:
+            return  # another consumer's event on a shared topic
+        ledger_id = f"{self.group_id}:{envelope.id}"
+        if await self._ledger.find_one({"_id": ledger_id}, {"_id": 1}) is not None:
+            log.info("skipping an event already handled", extra={"event_id": envelope.id})
+            return
+        token = bind_request_id(envelope.requestid)
+        try:
+            outcome = await self._dispatch(message, envelope, subscription)
+        finally:
+            reset_request_id(token)
+        try:
+            await self._ledger.insert_one(
+                {
+                    "_id": ledger_id,
+                    "group": self.group_id,
+                    "event_id": envelope.id,
+                    "type": envelope.type,
+                    "outcome": outcome,
+                    "handled_at": datetime.now(UTC),
+                }
+            )
+        except DuplicateKeyError:
+            pass  # a concurrent member of the group handled it too; apply_once kept it single
+
+    async def _dispatch(
+        self,
+        message: ConsumerRecord[bytes, bytes],
+        envelope: Envelope,
+        subscription: Subscription[Any],
+    ) -> str:
+        try:
+            payload = envelope.payload(subscription.contract)
+        except ValidationError as exc:
+            await self._dead_letter(message, exc, attempts=1)
+            return "dead_lettered"
+        context = HandlerContext(envelope)
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await subscription.handler(payload, context)
+                return "handled"
+            except Exception as exc:
+                if attempt == self._max_attempts:
+                    await self._dead_letter(message, exc, attempts=attempt)
+                    return "dead_lettered"
+                log.warning(
+                    "handler failed (attempt %d of %d): %s",
+                    attempt,
+                    self._max_attempts,
+                    exc,
+                    extra={"event_id": envelope.id, "event_type": envelope.type},
+                )
+                await asyncio.sleep(self._backoff_seconds * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def _decode(self, message: ConsumerRecord[bytes, bytes]) -> Envelope:
+        if message.value is None:
+            raise PoisonMessage("the message has no body")
+        try:
+            return Envelope.from_bytes(message.value)
+        except ValidationError as exc:
+            raise PoisonMessage(f"not an event envelope: {exc.error_count()} problem(s)") from exc
+
+    async def _dead_letter(
+        self, message: ConsumerRecord[bytes, bytes], error: BaseException, *, attempts: int
+    ) -> None:
+        topic = dead_letter_topic(message.topic, self.group_id)
+        summary = "".join(traceback.format_exception_only(type(error), error)).strip()
+        headers = [
+            *(message.headers or ()),
+            ("dlt.error.type", type(error).__name__.encode()),
+            ("dlt.error.message", summary[:4000].encode()),
+            ("dlt.attempts", str(attempts).encode()),
+            ("dlt.original.topic", message.topic.encode()),
+            ("dlt.original.partition", str(message.partition).encode()),
+            ("dlt.original.offset", str(message.offset).encode()),
+            ("dlt.consumer.group", self.group_id.encode()),
+        ]
+        log.error("dead-lettering a message to %s: %s", topic, summary, extra={"topic": topic})
+        await self._publisher.publish_raw(topic, message.value, key=message.key, headers=headers)
+

@@ -1,0 +1,73 @@
+"""Settings on pydantic-settings.
+
+Where the infrastructure is (`STUDIO_*`) is shared by every service; what is particular to a
+service comes from its own prefix (`BOOKING_*`, `RENDER_*`, ...). In production, secrets have
+no default and a missing one stops the process at start; in development and test they fall
+back to the local servers' values that `infra/local/servers.sh` starts with.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+# Only valid against the loopback servers of infra/local; refused in production.
+_LOCAL_SECRETS = {
+    "s3_access_key": "studio-local",
+    "s3_secret_key": "studio-local-secret",
+}
+
+
+class InfraSettings(BaseSettings):
+    """Addresses and credentials of the shared servers (env prefix `STUDIO_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="STUDIO_", env_file=".env", extra="ignore")
+
+    environment: Environment = "development"
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    s3_endpoint_url: str = "http://127.0.0.1:7070"
+    s3_region: str = "us-east-1"
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    images_bucket: str = "studio-images"
+    deliveries_bucket: str = "studio-deliveries"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _secrets(self) -> InfraSettings:
+        missing = [name for name in _LOCAL_SECRETS if getattr(self, name) is None]
+        if missing and self.environment == "production":
+            names = ", ".join(f"STUDIO_{n.upper()}" for n in missing)
+            raise ValueError(f"production needs these secrets set: {names}")
+        for name in missing:
+            setattr(self, name, SecretStr(_LOCAL_SECRETS[name]))
+        return self
+
+    @property
+    def s3_access_key_value(self) -> str:
+        assert self.s3_access_key is not None
+        return self.s3_access_key.get_secret_value()
+
+    @property
+    def s3_secret_key_value(self) -> str:
+        assert self.s3_secret_key is not None
+        return self.s3_secret_key.get_secret_value()
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's settings; subclasses set `env_prefix`, `service`, `port`, `database`."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    service: str
+    host: str = "127.0.0.1"
+    port: int
+    database: str
+    infra: InfraSettings = Field(default_factory=InfraSettings)
+    # How often the outbox relay looks for unpublished events when nothing woke it.
+    outbox_poll_seconds: float = 0.5

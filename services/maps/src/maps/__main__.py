@@ -1,0 +1,3 @@
+from maps.main import run
+
+run()

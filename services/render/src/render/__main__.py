@@ -1,0 +1,3 @@
+from render.main import run
+
+run()

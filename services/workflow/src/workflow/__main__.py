@@ -1,0 +1,3 @@
+from workflow.main import run
+
+run()
