@@ -3,11 +3,13 @@
 # (no Docker engine on these machines): Kafka (KRaft), FerretDB (MongoDB wire, SQLite),
 # versitygw (S3) and stripe-mock.
 #
-#   infra/local/servers.sh install|start|stop|status|env [server ...]
+#   infra/local/servers.sh install|start|stop|reset|status|env [server ...]
+#
+# reset stops the profile's servers and deletes their data (make test starts from it).
 #
 # Builds and downloads go to a per-user cache outside the clone (STUDIO_CACHE) keyed by
 # version, so a fresh clone on the same machine reuses them. Data, logs and pid files go
-# to .local/<profile>/ inside the clone. STUDIO_PROFILE=run (default) and =test use
+# to .local/<profile>/ inside the clone. STUDIO_PROFILE=run (default), =test and =bench use
 # different ports and data, so `make test` never touches a `make run` stack.
 set -euo pipefail
 
@@ -24,7 +26,8 @@ profile=${STUDIO_PROFILE:-run}
 case "$profile" in
   run) base=0 ;;
   test) base=20000 ;;
-  *) echo "servers.sh: STUDIO_PROFILE must be 'run' or 'test', not '$profile'." >&2; exit 2 ;;
+  bench) base=30000 ;;
+  *) echo "servers.sh: STUDIO_PROFILE must be 'run', 'test' or 'bench', not '$profile'." >&2; exit 2 ;;
 esac
 state=${STUDIO_STATE_DIR:-$repo/.local/$profile}
 
@@ -248,6 +251,9 @@ case "$cmd" in
     for s in "${servers[@]}"; do
       if running "$s"; then say "$s: running (pid $(cat "$(pidfile "$s")"))"; else say "$s: stopped"; fi
     done ;;
+  reset)
+    for s in "${servers[@]}"; do stop_one "$s"; done
+    for s in "${servers[@]}"; do rm -rf "${state:?}/$s" "${state:?}/logs/$s.log" "${state:?}/logs/$s"; done ;;
   env) write_env; cat "$state/env" ;;
-  *) die "unknown command '$cmd' (install|start|stop|status|env)" ;;
+  *) die "unknown command '$cmd' (install|start|stop|reset|status|env)" ;;
 esac

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kit.events.contracts import CATALOGUE
@@ -54,12 +55,14 @@ class OutboxRelay:
         *,
         poll_seconds: float = 0.5,
         batch: int = 200,
+        topic_for: Callable[[Envelope], str] | None = None,
     ) -> None:
         self._db = db
         self._publisher = publisher
         self._collections = list(collections)
         self._poll_seconds = poll_seconds
         self._batch = batch
+        self._topic_for = topic_for or topic_of
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
@@ -79,15 +82,18 @@ class OutboxRelay:
                 envelopes = [Envelope.from_record(r) for r in records]
                 by_topic: dict[str, list[Envelope]] = {}
                 for envelope in envelopes:
-                    by_topic.setdefault(topic_of(envelope), []).append(envelope)
+                    by_topic.setdefault(self._topic_for(envelope), []).append(envelope)
                 for topic, group in by_topic.items():
                     await self._publisher.publish_many(topic, group)
-                # Exact values: events pushed meanwhile stay for the next pass.
-                await collection.update_one(
-                    {"_id": document["_id"]}, {"$pullAll": {OUTBOX_FIELD: records}}
-                )
+                await self._mark_sent(collection, document["_id"], records)
                 published += len(records)
         return published
+
+    async def _mark_sent(
+        self, collection: AsyncCollection[Document], document_id: Any, records: list[Document]
+    ) -> None:
+        # Exact values, not a condition: events pushed meanwhile stay for the next pass.
+        await collection.update_one({"_id": document_id}, {"$pullAll": {OUTBOX_FIELD: records}})
 
     async def run(self) -> None:
         """Until cancelled: publish, then sleep until notified or the poll interval passes."""

@@ -1,0 +1,99 @@
+"""A poison message lands in the group's dead-letter topic with its error, and the consumer
+goes on with the next message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kit.events.consumer import EventConsumer, HandlerContext, Subscription, dead_letter_topic
+from kit.events.contracts.booking import ClientCreated
+from kit.events.envelope import Envelope, source_of
+from kit.events.kafka import EventPublisher, ensure_topics
+from kit.mongo import Document
+from kit.settings import InfraSettings
+
+
+def client_created(client_id: str) -> Envelope:
+    return Envelope.wrap(ClientCreated(client_id=client_id), subject=client_id, source=source_of("booking"))
+
+
+async def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 30) -> list[ConsumerRecord[bytes, bytes]]:
+    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+    await reader.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < count and time.monotonic() < deadline:
+            for batch in (await reader.getmany(timeout_ms=300)).values():
+                records.extend(batch)
+    finally:
+        await reader.stop()
+    return records
+
+
+async def test_poison_messages_are_dead_lettered_with_their_error_and_the_next_message_is_handled(
+    infra: InfraSettings, db: AsyncDatabase[Document], unique: str
+) -> None:
+    topic = f"t.{unique}.booking.events"
+    group = f"dlt-{unique}"
+    await ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)  # one partition: a known order
+    publisher = EventPublisher(infra.kafka_bootstrap, client_id="test")
+    handled: list[str] = []
+    attempts: dict[str, int] = {}
+
+    async def handle(event: ClientCreated, ctx: HandlerContext) -> None:
+        attempts[event.client_id] = attempts.get(event.client_id, 0) + 1
+        if event.client_id == "always-fails":
+            raise RuntimeError("the projection store refused the write")
+        handled.append(event.client_id)
+
+    consumer = EventConsumer(
+        bootstrap=infra.kafka_bootstrap,
+        group_id=group,
+        topics=[topic],
+        subscriptions=[Subscription(ClientCreated, handle)],
+        db=db,
+        publisher=publisher,
+        max_attempts=3,
+        backoff_seconds=0.01,
+    )
+    broken_contract = client_created("x").model_copy(update={"data": {"email": "no-id@example.com"}})
+    await publisher.publish_raw(topic, b"\x00not json at all", key=b"k", headers=[("origin", b"test")])
+    await publisher.publish(topic, broken_contract)
+    await publisher.publish(topic, client_created("always-fails"))
+    await publisher.publish(topic, client_created("fine"))
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        deadline = time.monotonic() + 30
+        while "fine" not in handled and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert handled == ["fine"]
+        assert attempts["always-fails"] == 3  # retried up to the bound, then dead-lettered
+
+        dead = await read_topic(infra.kafka_bootstrap, dead_letter_topic(topic, group), 3)
+        assert len(dead) == 3
+        dead.sort(key=lambda r: int(dict(r.headers)["dlt.original.offset"]))
+        headers = [dict(r.headers) for r in dead]
+        assert [h["dlt.error.type"] for h in headers] == [b"PoisonMessage", b"ValidationError", b"RuntimeError"]
+        assert b"refused the write" in headers[2]["dlt.error.message"]
+        assert [h["dlt.attempts"] for h in headers] == [b"1", b"1", b"3"]
+        assert headers[0]["origin"] == b"test"  # the original headers travel along
+        assert all(h["dlt.original.topic"] == topic.encode() for h in headers)
+        assert dead[0].value == b"\x00not json at all"  # the original bytes, untouched
+        assert json.loads(dead[2].value)["data"]["client_id"] == "always-fails"
+
+        outcomes = {d["event_id"]: d["outcome"] async for d in db["consumed_events"].find({"group": group})}
+        assert sorted(outcomes.values()) == ["dead_lettered", "dead_lettered", "handled"]
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await publisher.stop()
