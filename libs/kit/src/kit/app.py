@@ -100,7 +100,6 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         infra = settings.infra
-        configure_logging(settings.service, infra.log_level)
         mongo = connect_mongo(infra.mongo_url, app_name=settings.service)
         storage = S3Storage(infra)
         publisher = EventPublisher(infra.kafka_bootstrap, client_id=settings.service)
@@ -192,6 +191,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run one service process with uvicorn; logging is the kit's JSON lines."""
     import uvicorn
 
+    configure_logging(settings.service, settings.infra.log_level)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
