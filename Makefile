@@ -44,7 +44,7 @@ status: ## what is running
 
 # The test servers have their own ports and data (.local/test), start from empty data,
 # and are stopped whatever the outcome. Tests that stop a shared server run last, alone.
-test: install ## run every test against real servers of its own, then stop them
+test: lint ## lint, then run every test against real servers of its own, then stop them
 	@STUDIO_PROFILE=test $(SERVERS) reset >/dev/null; \
 	trap 'STUDIO_PROFILE=test $(SERVERS) stop >/dev/null' EXIT; \
 	STUDIO_PROFILE=test $(SERVERS) start && \

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pymongo import AsyncMongoClient
-
 from kit.mongo import Document
-
-from .service_apps import SERVICES, build_app, running
+from kit.testing import SERVICES, build_app, running
+from pymongo import AsyncMongoClient
 
 
 @pytest.mark.parametrize("service", [s for s in SERVICES if s != "gateway"])
@@ -38,7 +36,12 @@ async def test_the_gateway_is_not_ready_while_a_service_is_down_and_names_it(
 ) -> None:
     database = f"t_{unique}"
     # Port 9 (discard) on loopback: nothing of ours listens there.
-    app = build_app("gateway", database=database, maps_url="http://127.0.0.1:9", booking_url="http://127.0.0.1:9")
+    app = build_app(
+        "gateway",
+        database=database,
+        maps_url="http://127.0.0.1:9",
+        booking_url="http://127.0.0.1:9",
+    )
     try:
         async with running(app) as client:
             assert (await client.get("/healthz")).status_code == 200
@@ -46,7 +49,8 @@ async def test_the_gateway_is_not_ready_while_a_service_is_down_and_names_it(
             assert ready.status_code == 503
             body = ready.json()
             assert body["error"] == "not_ready"
-            assert "booking" in body["message"] and "maps" in body["message"]
+            assert "booking" in body["message"]
+            assert "maps" in body["message"]
             assert body["detail"]["mongodb"] == "ok"
     finally:
         await mongo.drop_database(database)

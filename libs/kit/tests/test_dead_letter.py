@@ -6,10 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
-
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from pymongo.asynchronous.database import AsyncDatabase
 
 from kit.events.consumer import EventConsumer, HandlerContext, Subscription, dead_letter_topic
 from kit.events.contracts.booking import ClientCreated
@@ -17,24 +13,14 @@ from kit.events.envelope import Envelope, source_of
 from kit.events.kafka import EventPublisher, ensure_topics
 from kit.mongo import Document
 from kit.settings import InfraSettings
+from kit.testing import read_topic
+from pymongo.asynchronous.database import AsyncDatabase
 
 
 def client_created(client_id: str) -> Envelope:
-    return Envelope.wrap(ClientCreated(client_id=client_id), subject=client_id, source=source_of("booking"))
-
-
-async def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 30) -> list[ConsumerRecord[bytes, bytes]]:
-    reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
-    await reader.start()
-    records: list[ConsumerRecord[bytes, bytes]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < count and time.monotonic() < deadline:
-            for batch in (await reader.getmany(timeout_ms=300)).values():
-                records.extend(batch)
-    finally:
-        await reader.stop()
-    return records
+    return Envelope.wrap(
+        ClientCreated(client_id=client_id), subject=client_id, source=source_of("booking")
+    )
 
 
 async def test_poison_messages_are_dead_lettered_with_their_error_and_the_next_message_is_handled(
@@ -42,16 +28,20 @@ async def test_poison_messages_are_dead_lettered_with_their_error_and_the_next_m
 ) -> None:
     topic = f"t.{unique}.booking.events"
     group = f"dlt-{unique}"
-    await ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)  # one partition: a known order
+    await ensure_topics(
+        infra.kafka_bootstrap, [topic], partitions=1
+    )  # one partition: a known order
     publisher = EventPublisher(infra.kafka_bootstrap, client_id="test")
     handled: list[str] = []
     attempts: dict[str, int] = {}
+    fine_handled = asyncio.Event()
 
     async def handle(event: ClientCreated, ctx: HandlerContext) -> None:
         attempts[event.client_id] = attempts.get(event.client_id, 0) + 1
         if event.client_id == "always-fails":
             raise RuntimeError("the projection store refused the write")
         handled.append(event.client_id)
+        fine_handled.set()
 
     consumer = EventConsumer(
         bootstrap=infra.kafka_bootstrap,
@@ -63,8 +53,12 @@ async def test_poison_messages_are_dead_lettered_with_their_error_and_the_next_m
         max_attempts=3,
         backoff_seconds=0.01,
     )
-    broken_contract = client_created("x").model_copy(update={"data": {"email": "no-id@example.com"}})
-    await publisher.publish_raw(topic, b"\x00not json at all", key=b"k", headers=[("origin", b"test")])
+    broken_contract = client_created("x").model_copy(
+        update={"data": {"email": "no-id@example.com"}}
+    )
+    await publisher.publish_raw(
+        topic, b"\x00not json at all", key=b"k", headers=[("origin", b"test")]
+    )
     await publisher.publish(topic, broken_contract)
     await publisher.publish(topic, client_created("always-fails"))
     await publisher.publish(topic, client_created("fine"))
@@ -72,9 +66,7 @@ async def test_poison_messages_are_dead_lettered_with_their_error_and_the_next_m
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:
-        deadline = time.monotonic() + 30
-        while "fine" not in handled and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(fine_handled.wait(), 30)
         assert handled == ["fine"]
         assert attempts["always-fails"] == 3  # retried up to the bound, then dead-lettered
 
@@ -82,7 +74,11 @@ async def test_poison_messages_are_dead_lettered_with_their_error_and_the_next_m
         assert len(dead) == 3
         dead.sort(key=lambda r: int(dict(r.headers)["dlt.original.offset"]))
         headers = [dict(r.headers) for r in dead]
-        assert [h["dlt.error.type"] for h in headers] == [b"PoisonMessage", b"ValidationError", b"RuntimeError"]
+        assert [h["dlt.error.type"] for h in headers] == [
+            b"PoisonMessage",
+            b"ValidationError",
+            b"RuntimeError",
+        ]
         assert b"refused the write" in headers[2]["dlt.error.message"]
         assert [h["dlt.attempts"] for h in headers] == [b"1", b"1", b"3"]
         assert headers[0]["origin"] == b"test"  # the original headers travel along
@@ -90,7 +86,9 @@ async def test_poison_messages_are_dead_lettered_with_their_error_and_the_next_m
         assert dead[0].value == b"\x00not json at all"  # the original bytes, untouched
         assert json.loads(dead[2].value)["data"]["client_id"] == "always-fails"
 
-        outcomes = {d["event_id"]: d["outcome"] async for d in db["consumed_events"].find({"group": group})}
+        outcomes = {
+            d["event_id"]: d["outcome"] async for d in db["consumed_events"].find({"group": group})
+        }
         assert sorted(outcomes.values()) == ["dead_lettered", "dead_lettered", "handled"]
     finally:
         stop.set()

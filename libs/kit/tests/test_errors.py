@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
-from pydantic import BaseModel
-
 from kit.errors import Conflict, TooManyRequests, install_error_handlers
 from kit.logging import RequestIdMiddleware
+from pydantic import BaseModel
 
 
 class Booking(BaseModel):
@@ -40,7 +39,9 @@ def client_of(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://studio.test")
 
 
-async def test_business_errors_validation_errors_unknown_routes_and_bugs_share_one_body_shape() -> None:
+async def test_business_errors_validation_errors_unknown_routes_and_bugs_share_one_body_shape() -> (
+    None
+):
     client = client_of(app_with_errors())
     conflict = await client.post("/bookings", json={"slot": 9}, headers={"X-Request-ID": "req-42"})
     assert conflict.status_code == 409
@@ -54,25 +55,32 @@ async def test_business_errors_validation_errors_unknown_routes_and_bugs_share_o
 
     malformed = await client.post("/bookings", json={"slot": "soon"})
     assert malformed.status_code == 422
-    assert set(malformed.json()) == SHAPE and malformed.json()["error"] == "validation_error"
+    assert set(malformed.json()) == SHAPE
+    assert malformed.json()["error"] == "validation_error"
     assert malformed.json()["detail"][0]["location"] == ["body", "slot"]
 
     missing = await client.get("/nowhere")
-    assert missing.status_code == 404 and set(missing.json()) == SHAPE
+    assert missing.status_code == 404
+    assert set(missing.json()) == SHAPE
 
     wrong_method = await client.get("/bookings")
-    assert wrong_method.status_code == 405 and wrong_method.json()["error"] == "method_not_allowed"
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == "method_not_allowed"
 
     limited = await client.post("/bookings", json={"slot": 7})
-    assert limited.status_code == 429 and limited.headers["retry-after"] == "30"
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"] == "30"
 
     bug = await client.post("/bookings", json={"slot": 5})
-    assert bug.status_code == 500 and bug.json()["error"] == "internal_error"
+    assert bug.status_code == 500
+    assert bug.json()["error"] == "internal_error"
 
 
 async def test_a_request_id_is_made_when_the_caller_sends_none_or_an_unsafe_one() -> None:
     client = client_of(app_with_errors())
     made = (await client.post("/bookings", json={"slot": 1})).headers["x-request-id"]
     assert len(made) == 32
-    unsafe = await client.post("/bookings", json={"slot": 1}, headers={"X-Request-ID": "a b\"<script>"})
-    assert unsafe.headers["x-request-id"] != "a b\"<script>"
+    unsafe = await client.post(
+        "/bookings", json={"slot": 1}, headers={"X-Request-ID": 'a b"<script>'}
+    )
+    assert unsafe.headers["x-request-id"] != 'a b"<script>'

@@ -10,11 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from kit.events.contracts.booking import ClientCreated, ClientUpdated
 from kit.events.envelope import Envelope, source_of
@@ -22,6 +18,8 @@ from kit.events.kafka import EventPublisher, ensure_topics
 from kit.events.outbox import OutboxRelay, new_document_with_events, with_events
 from kit.mongo import Document
 from kit.settings import InfraSettings
+from kit.testing import eventually
+from pymongo.asynchronous.database import AsyncDatabase
 
 CONSUMER = Path(__file__).parent / "support" / "client_projection.py"
 CLIENTS = 400
@@ -33,23 +31,24 @@ def start_consumer(
 ) -> subprocess.Popen[bytes]:
     with log.open("ab") as sink:
         return subprocess.Popen(
-            [sys.executable, str(CONSUMER), infra.kafka_bootstrap, infra.mongo_url, database, topic, group],
+            [
+                sys.executable,
+                str(CONSUMER),
+                infra.kafka_bootstrap,
+                infra.mongo_url,
+                database,
+                topic,
+                group,
+            ],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stdout=sink,
             stderr=sink,
         )
 
 
-async def wait_for(predicate_coro, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate_coro():
-            return
-        await asyncio.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
-
-
-async def write_clients_through_outbox(db: AsyncDatabase[Document], relay: OutboxRelay) -> list[Envelope]:
+async def write_clients_through_outbox(
+    db: AsyncDatabase[Document], relay: OutboxRelay
+) -> list[Envelope]:
     """What the booking service does: each client and its event in one write."""
     clients = db["clients"]
     source = source_of("booking")
@@ -62,11 +61,19 @@ async def write_clients_through_outbox(db: AsyncDatabase[Document], relay: Outbo
             source=source,
         )
         envelopes.append(event)
-        await clients.insert_one(new_document_with_events({"_id": client_id, "email": f"{client_id}@example.com"}, event))
+        await clients.insert_one(
+            new_document_with_events({"_id": client_id, "email": f"{client_id}@example.com"}, event)
+        )
         if i < UPDATED:
-            update = Envelope.wrap(ClientUpdated(client_id=client_id, tags=["senior"]), subject=client_id, source=source)
+            update = Envelope.wrap(
+                ClientUpdated(client_id=client_id, tags=["senior"]),
+                subject=client_id,
+                source=source,
+            )
             envelopes.append(update)
-            await clients.update_one({"_id": client_id}, with_events({"$set": {"tags": ["senior"]}}, update))
+            await clients.update_one(
+                {"_id": client_id}, with_events({"$set": {"tags": ["senior"]}}, update)
+            )
         relay.notify()
     return envelopes
 
@@ -89,9 +96,13 @@ async def test_outbox_events_are_applied_exactly_once_across_consumer_kills_and_
 
         # Kill the consumer twice while it is in the middle of the stream.
         for fraction in (0.25, 0.6):
+
             async def progressed(fraction: float = fraction) -> bool:
                 return await projection.count_documents({}) >= CLIENTS * fraction
-            await wait_for(progressed, 60, f"{fraction:.0%} of the clients projected")
+
+            await eventually(
+                progressed, timeout=60, what=f"{fraction:.0%} of the clients projected"
+            )
             consumer.send_signal(signal.SIGKILL)
             consumer.wait()
             assert await projection.count_documents({}) < CLIENTS, "the kill should land mid-stream"
@@ -105,14 +116,19 @@ async def test_outbox_events_are_applied_exactly_once_across_consumer_kills_and_
             done = await projection.count_documents({"created": {"$gte": 1}})
             updated = await projection.count_documents({"updates": {"$gte": 1}})
             return done == CLIENTS and updated == UPDATED
-        await wait_for(all_applied, 90, "every event applied")
+
+        await eventually(all_applied, timeout=90, what="every event applied")
         # Let the republished duplicates drain through the consumer too.
-        await wait_for(
-            lambda: _ledger_has(db, group, len(envelopes)), 30, "every event recorded as handled"
+        await eventually(
+            lambda: _ledger_has(db, group, len(envelopes)),
+            timeout=30,
+            what="every event recorded as handled",
         )
         await asyncio.sleep(1.0)
 
-        twice = await projection.count_documents({"$or": [{"created": {"$gt": 1}}, {"updates": {"$gt": 1}}]})
+        twice = await projection.count_documents(
+            {"$or": [{"created": {"$gt": 1}}, {"updates": {"$gt": 1}}]}
+        )
         assert twice == 0, f"{twice} clients saw an event applied more than once"
         assert await projection.count_documents({"created": 1}) == CLIENTS
         assert await projection.count_documents({"updates": 1}) == UPDATED

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from kit.settings import InfraSettings, ServiceSettings
 from pydantic import ValidationError
+from pydantic_settings import SettingsConfigDict
 
-from booking.config import BookingSettings
-from kit.settings import InfraSettings
+
+class FrontDeskSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="FRONTDESK_")
+
+    service: str = "frontdesk"
+    port: int = 8100
+    database: str = "frontdesk"
 
 
 def test_production_refuses_to_start_without_its_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -17,11 +24,13 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch: pytest.Mon
     assert InfraSettings(environment="development", _env_file=None).s3_access_key_value  # type: ignore[call-arg]
 
 
-def test_a_service_reads_its_own_prefix_and_the_shared_servers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BOOKING_PORT", "9101")
-    monkeypatch.setenv("WORKFLOW_PORT", "9102")
+def test_a_service_reads_its_own_prefix_and_the_shared_servers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FRONTDESK_PORT", "9101")
+    monkeypatch.setenv("BOOKING_PORT", "9102")
     monkeypatch.setenv("STUDIO_KAFKA_BOOTSTRAP", "127.0.0.1:1234")
-    settings = BookingSettings()
+    settings = FrontDeskSettings()
     assert settings.port == 9101
-    assert settings.database == "booking"
+    assert settings.database == "frontdesk"
     assert settings.infra.kafka_bootstrap == "127.0.0.1:1234"

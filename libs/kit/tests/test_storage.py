@@ -7,7 +7,6 @@ import io
 
 import httpx
 import pytest
-
 from kit.errors import Unprocessable
 from kit.storage import PRESIGN_MAX_SECONDS, S3Storage
 
@@ -19,9 +18,13 @@ async def test_an_upload_is_readable_through_a_presigned_url_with_plain_http_and
     await storage.ensure_bucket(bucket)
     await storage.ensure_bucket(bucket)  # idempotent
     body = bytes(range(256)) * 4096  # 1 MiB
-    await storage.put(bucket, "sessions/s1/hires/001.jpg", io.BytesIO(body), content_type="image/jpeg")
+    await storage.put(
+        bucket, "sessions/s1/hires/001.jpg", io.BytesIO(body), content_type="image/jpeg"
+    )
 
-    url = storage.presign_get(bucket, "sessions/s1/hires/001.jpg", expires_in=60, download_name="001.jpg")
+    url = storage.presign_get(
+        bucket, "sessions/s1/hires/001.jpg", expires_in=60, download_name="001.jpg"
+    )
     async with httpx.AsyncClient() as http:
         whole = await http.get(url)
         assert whole.status_code == 200
@@ -34,7 +37,9 @@ async def test_an_upload_is_readable_through_a_presigned_url_with_plain_http_and
     assert not await storage.exists(bucket, "sessions/s1/hires/002.jpg")
 
 
-async def test_a_presigned_url_stops_working_when_it_expires(storage: S3Storage, unique: str) -> None:
+async def test_a_presigned_url_stops_working_when_it_expires(
+    storage: S3Storage, unique: str
+) -> None:
     bucket = f"t-{unique}"
     await storage.ensure_bucket(bucket)
     await storage.put(bucket, "k", b"secret proofs")

@@ -105,7 +105,9 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         publisher = EventPublisher(infra.kafka_bootstrap, client_id=settings.service)
         db = mongo[settings.database]
         relay = (
-            OutboxRelay(db, publisher, spec.outbox_collections, poll_seconds=settings.outbox_poll_seconds)
+            OutboxRelay(
+                db, publisher, spec.outbox_collections, poll_seconds=settings.outbox_poll_seconds
+            )
             if spec.outbox_collections
             else None
         )
@@ -125,7 +127,9 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             for hook in spec.on_start:
                 await hook(platform)
             if relay is not None:
-                relay_task = asyncio.create_task(relay.run(), name=f"{settings.service}-outbox-relay")
+                relay_task = asyncio.create_task(
+                    relay.run(), name=f"{settings.service}-outbox-relay"
+                )
             yield
         finally:
             if relay_task is not None:
@@ -162,10 +166,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     async def readyz(request: Request) -> JSONResponse:
         platform = get_platform(request)
         results = await asyncio.gather(
-            *(
-                asyncio.wait_for(check(platform), READINESS_TIMEOUT_SECONDS)
-                for _, check in checks
-            ),
+            *(asyncio.wait_for(check(platform), READINESS_TIMEOUT_SECONDS) for _, check in checks),
             return_exceptions=True,
         )
         report = {
@@ -175,9 +176,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         failing = [name for name, state in report.items() if state != "ok"]
         if failing:
             return JSONResponse(
-                error_body(
-                    "not_ready", f"Not ready: {', '.join(failing)} unreachable.", report
-                ),
+                error_body("not_ready", f"Not ready: {', '.join(failing)} unreachable.", report),
                 status_code=503,
             )
         return JSONResponse({"status": "ready", "service": settings.service, "checks": report})

@@ -60,7 +60,10 @@ class InfraSettings(BaseSettings):
 
 
 class ServiceSettings(BaseSettings):
-    """Base of each service's settings; subclasses set `env_prefix`, `service`, `port`, `database`."""
+    """Base of each service's settings.
+
+    Subclasses set `env_prefix` and the defaults of `service`, `port` and `database`.
+    """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 

@@ -1,12 +1,14 @@
-"""Booking: clients, session types, resources and time slots, sessions, online booking and Stripe payments."""
+"""Booking: clients, session types, resources and time slots, sessions, online booking and Stripe
+payments.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from booking.config import BookingSettings
 from kit.app import ServiceSpec, create_service_app, serve
 from kit.events.contracts import booking as contracts
+
+from booking.config import BookingSettings
 
 
 def create_app(settings: BookingSettings | None = None) -> FastAPI:

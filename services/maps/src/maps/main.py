@@ -1,12 +1,13 @@
-"""Maps: a projection of client locations, a geocoding cache, heat maps and pin maps, and a usage ledger."""
+"""Maps: a projection of client locations, a geocoding cache, heat maps and pin maps, and a usage
+ledger.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from maps.config import MapsSettings
 from kit.app import ServiceSpec, create_service_app, serve
 
+from maps.config import MapsSettings
 
 
 def create_app(settings: MapsSettings | None = None) -> FastAPI:

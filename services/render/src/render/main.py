@@ -1,12 +1,12 @@
-"""Render: render profiles, render jobs fired by statuses, render runs and their outputs, previews."""
+"""Render: render profiles, status-fired render jobs, render runs with their outputs, previews."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from render.config import RenderSettings
 from kit.app import ServiceSpec, create_service_app, serve
 from kit.events.contracts import render as contracts
+
+from render.config import RenderSettings
 
 
 def create_app(settings: RenderSettings | None = None) -> FastAPI:

@@ -1,12 +1,14 @@
-"""Workflow: status pipelines for sessions, invoices and production orders; images and their metadata, groups, ratings and edit recipes; orders, invoices and production orders."""
+"""Workflow: status pipelines for sessions, invoices and production orders; images and their
+metadata, groups, ratings and edit recipes; orders, invoices and production orders.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from workflow.config import WorkflowSettings
 from kit.app import ServiceSpec, create_service_app, serve
 from kit.events.contracts import workflow as contracts
+
+from workflow.config import WorkflowSettings
 
 
 def create_app(settings: WorkflowSettings | None = None) -> FastAPI:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -64,7 +65,10 @@ class HandlerContext:
         *,
         upsert: bool = False,
     ) -> bool:
-        """Apply `update` to the selected document unless this event already did; True if applied."""
+        """Apply `update` to the selected document unless this event already did.
+
+        True if this call applied it.
+        """
         if APPLIED_FIELD in update.get("$push", {}):
             raise ValueError("the update already pushes onto the applied-events list")
         push = {
@@ -169,7 +173,8 @@ class EventConsumer:
             outcome = await self._dispatch(message, envelope, subscription)
         finally:
             reset_request_id(token)
-        try:
+        # DuplicateKeyError: another member of the group handled it too; apply_once kept it single.
+        with contextlib.suppress(DuplicateKeyError):
             await self._ledger.insert_one(
                 {
                     "_id": ledger_id,
@@ -180,8 +185,6 @@ class EventConsumer:
                     "handled_at": datetime.now(UTC),
                 }
             )
-        except DuplicateKeyError:
-            pass  # a concurrent member of the group handled it too; apply_once kept it single
 
     async def _dispatch(
         self,
@@ -190,7 +193,7 @@ class EventConsumer:
         subscription: Subscription[Any],
     ) -> str:
         try:
-            payload = envelope.payload(subscription.contract)
+            payload: EventPayload = envelope.payload(subscription.contract)
         except ValidationError as exc:
             await self._dead_letter(message, exc, attempts=1)
             return "dead_lettered"
@@ -238,4 +241,3 @@ class EventConsumer:
         ]
         log.error("dead-lettering a message to %s: %s", topic, summary, extra={"topic": topic})
         await self._publisher.publish_raw(topic, message.value, key=message.key, headers=headers)
-

@@ -6,6 +6,7 @@ attribute carrying the request id of the HTTP call that caused the event.
 
 from __future__ import annotations
 
+import builtins
 import json
 import uuid
 from datetime import UTC, datetime
@@ -52,7 +53,8 @@ class Envelope(BaseModel):
             data=payload.model_dump(mode="json"),
         )
 
-    def payload(self, model: type[P]) -> P:
+    # `type` is also a field of the envelope (the CloudEvents attribute), hence builtins.type.
+    def payload(self, model: builtins.type[P]) -> P:
         return model.model_validate(self.data)
 
     def as_record(self) -> dict[str, Any]:

@@ -1,11 +1,14 @@
-"""Events produced by the booking service on topic `booking.events` (key: client, session or payment id)."""
+"""Events produced by the booking service on topic `booking.events`.
+
+The Kafka key is the client, session or payment id.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kit.events.envelope import EventPayload
 
@@ -32,7 +35,7 @@ class ClientRecord(_BookingEvent):
     email: str | None = None
     phone: str | None = None
     address: PostalAddress | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
 
 
 class ClientCreated(ClientRecord):
@@ -56,7 +59,7 @@ class SessionRecord(_BookingEvent):
     session_type_id: str
     starts_at: datetime
     ends_at: datetime
-    resource_ids: list[str] = []
+    resource_ids: list[str] = Field(default_factory=list)
     location: str | None = None
 
 

@@ -1,4 +1,4 @@
-"""Events produced by the workflow service on topic `workflow.events` (key: entity or session id)."""
+"""Events produced by the workflow service on topic `workflow.events` (key: entity id)."""
 
 from __future__ import annotations
 
