@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,7 +26,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from kit.events.envelope import Envelope, EventPayload
 from kit.events.kafka import EventPublisher, ensure_topics
@@ -37,6 +36,7 @@ from kit.mongo import Document
 log = logging.getLogger(__name__)
 
 LEDGER_COLLECTION = "consumed_events"
+DUPLICATE_KEY = 11000
 APPLIED_FIELD = "_applied_events"
 # How many recent event ids a document remembers; redeliveries come long before this many
 # newer events touch the same document, and the group ledger covers the rest.
@@ -149,35 +149,44 @@ class EventConsumer:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
                 for partition, messages in batches.items():
-                    for message in messages:
-                        await self.handle(message)
+                    await self.handle_batch(messages)
                     await consumer.commit({partition: messages[-1].offset + 1})
         finally:
             await consumer.stop()
 
-    async def handle(self, message: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            envelope = self._decode(message)
-        except PoisonMessage as exc:
-            await self._dead_letter(message, exc, attempts=1)
-            return
-        subscription = self._subscriptions.get(envelope.type)
-        if subscription is None:
-            return  # another consumer's event on a shared topic
-        ledger_id = f"{self.group_id}:{envelope.id}"
-        if await self._ledger.find_one({"_id": ledger_id}, {"_id": 1}) is not None:
-            log.info("skipping an event already handled", extra={"event_id": envelope.id})
-            return
-        token = bind_request_id(envelope.requestid)
-        try:
-            outcome = await self._dispatch(message, envelope, subscription)
-        finally:
-            reset_request_id(token)
-        # DuplicateKeyError: another member of the group handled it too; apply_once kept it single.
-        with contextlib.suppress(DuplicateKeyError):
-            await self._ledger.insert_one(
+    async def handle_batch(self, messages: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        """Handle one partition's messages in order; one ledger read and one write per batch."""
+        decoded: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
+        for message in messages:
+            try:
+                decoded.append((message, self._decode(message)))
+            except PoisonMessage as exc:
+                await self._dead_letter(message, exc, attempts=1)
+        ours = [(m, e) for m, e in decoded if e.type in self._subscriptions]
+        if not ours:
+            return  # other consumers' events on a shared topic
+        seen = {
+            document["event_id"]
+            async for document in self._ledger.find(
+                {"_id": {"$in": [self._ledger_id(e) for _, e in ours]}}, {"event_id": 1}
+            )
+        }
+        handled: list[Document] = []
+        for message, envelope in ours:
+            if envelope.id in seen:
+                log.info("skipping an event already handled", extra={"event_id": envelope.id})
+                continue
+            seen.add(envelope.id)  # the same event twice in one batch
+            token = bind_request_id(envelope.requestid)
+            try:
+                outcome = await self._dispatch(
+                    message, envelope, self._subscriptions[envelope.type]
+                )
+            finally:
+                reset_request_id(token)
+            handled.append(
                 {
-                    "_id": ledger_id,
+                    "_id": self._ledger_id(envelope),
                     "group": self.group_id,
                     "event_id": envelope.id,
                     "type": envelope.type,
@@ -185,6 +194,17 @@ class EventConsumer:
                     "handled_at": datetime.now(UTC),
                 }
             )
+        if handled:
+            # A duplicate key means another member of the group handled one of these too
+            # (after a rebalance); apply_once kept its effect single. The rest are written.
+            try:
+                await self._ledger.insert_many(handled, ordered=False)
+            except BulkWriteError as exc:
+                if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                    raise
+
+    def _ledger_id(self, envelope: Envelope) -> str:
+        return f"{self.group_id}:{envelope.id}"
 
     async def _dispatch(
         self,
