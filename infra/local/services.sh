@@ -4,8 +4,10 @@
 #   infra/local/services.sh start|stop|status [service ...]
 #
 # Each runs as `python -m <service>` from the workspace's virtualenv with the server
-# addresses that servers.sh wrote to .local/<profile>/env. start waits until every
-# service answers /readyz with 200; a service already running is left as it is.
+# addresses that servers.sh wrote to .local/<profile>/env, plus `python -m <service>.consumers`
+# and `python -m <service>.worker` where the service has those modules (background processes
+# without HTTP). start waits until every service answers /readyz with 200; a process already
+# running is left as it is.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,13 +35,36 @@ pidfile() { echo "$state/pids/service-$1.pid"; }
 running() { local f; f=$(pidfile "$1"); [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-start_one() {
-  local name=$1 port; port=$(port_of "$name")
-  if running "$name"; then echo "$name: already running on 127.0.0.1:$port"; return 0; fi
-  port_open "$port" && die "port $port for $name is already taken by another process; stop it or set ${name^^}_PORT."
+src_of() { if [ "$1" = gateway ]; then echo "$repo/gateway/src/gateway"; else echo "$repo/services/$1/src/$1"; fi; }
+
+# The background processes of a service: the modules among consumers/worker that it has.
+background_of() {
+  local m; for m in consumers worker; do [ -f "$(src_of "$1")/$m.py" ] && echo "$1.$m"; done; return 0
+}
+
+spawn() { # process-name module
   mkdir -p "$state/pids" "$state/logs"
-  setsid "$python" -m "$name" >>"$state/logs/$name.log" 2>&1 </dev/null &
-  echo $! >"$(pidfile "$name")"
+  setsid "$python" -m "$2" >>"$state/logs/$1.log" 2>&1 </dev/null &
+  echo $! >"$(pidfile "$1")"
+}
+
+start_one() {
+  local name=$1 port module; port=$(port_of "$name")
+  if running "$name"; then
+    echo "$name: already running on 127.0.0.1:$port"
+  else
+    port_open "$port" && die "port $port for $name is already taken by another process; stop it or set ${name^^}_PORT."
+    spawn "$name" "$name"
+  fi
+  for module in $(background_of "$name"); do
+    running "$module" || spawn "$module" "$module"
+  done
+}
+
+check_background() {
+  local module; for module in $(background_of "$1"); do
+    running "$module" || { tail -n 20 "$state/logs/$module.log" >&2 || true; die "$module exited; its log is $state/logs/$module.log"; }
+  done; return 0
 }
 
 wait_ready() {
@@ -82,14 +107,21 @@ case "$cmd" in
       start_one "$s"
     done
     for s in "${services[@]}"; do wait_ready "$s"; done
+    for s in "${services[@]}"; do check_background "$s"; done
     for s in "${services[@]}"; do
       printf '%-9s http://127.0.0.1:%s  (docs: /docs, ready: /readyz)\n' "$s" "$(port_of "$s")"
     done ;;
   stop)
-    for (( i=${#services[@]}-1; i>=0; i-- )); do stop_one "${services[$i]}"; done ;;
+    for (( i=${#services[@]}-1; i>=0; i-- )); do
+      for module in $(background_of "${services[$i]}"); do stop_one "$module"; done
+      stop_one "${services[$i]}"
+    done ;;
   status)
     for s in "${services[@]}"; do
       if running "$s"; then echo "$s: running on 127.0.0.1:$(port_of "$s")"; else echo "$s: stopped"; fi
+      for module in $(background_of "$s"); do
+        if running "$module"; then echo "$module: running"; else echo "$module: stopped"; fi
+      done
     done ;;
   *) die "unknown command '$cmd' (start|stop|status)" ;;
 esac

@@ -94,53 +94,58 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 DbDep = Annotated[AsyncDatabase[Document], Depends(get_db)]
 
 
+@contextlib.asynccontextmanager
+async def open_platform(settings: ServiceSettings, spec: ServiceSpec) -> AsyncIterator[Platform]:
+    """Open the clients of one process (API or consumer), prepare storage, run the relay."""
+    infra = settings.infra
+    mongo = connect_mongo(infra.mongo_url, app_name=settings.service)
+    storage = S3Storage(infra)
+    publisher = EventPublisher(infra.kafka_bootstrap, client_id=settings.service)
+    db = mongo[settings.database]
+    relay = (
+        OutboxRelay(
+            db, publisher, spec.outbox_collections, poll_seconds=settings.outbox_poll_seconds
+        )
+        if spec.outbox_collections
+        else None
+    )
+    platform = Platform(settings, mongo, db, storage, publisher, relay)
+    relay_task: asyncio.Task[None] | None = None
+    try:
+        await ensure_indexes(db, [*spec.indexes, *outbox_indexes(spec.outbox_collections)])
+        for bucket in spec.buckets:
+            await storage.ensure_bucket(bucket)
+        await publisher.start()
+        if spec.topics:
+            try:
+                await ensure_topics(infra.kafka_bootstrap, spec.topics)
+            except Exception as exc:
+                log.warning("could not create topics yet (%s)", exc)
+        for hook in spec.on_start:
+            await hook(platform)
+        if relay is not None:
+            relay_task = asyncio.create_task(relay.run(), name=f"{settings.service}-outbox-relay")
+        yield platform
+    finally:
+        if relay_task is not None:
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
+        for hook in spec.on_stop:
+            await hook(platform)
+        await publisher.stop()
+        await mongo.close()
+        storage.close()
+
+
 def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     checks = STANDARD_READINESS if spec.readiness is None else tuple(spec.readiness)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        infra = settings.infra
-        mongo = connect_mongo(infra.mongo_url, app_name=settings.service)
-        storage = S3Storage(infra)
-        publisher = EventPublisher(infra.kafka_bootstrap, client_id=settings.service)
-        db = mongo[settings.database]
-        relay = (
-            OutboxRelay(
-                db, publisher, spec.outbox_collections, poll_seconds=settings.outbox_poll_seconds
-            )
-            if spec.outbox_collections
-            else None
-        )
-        platform = Platform(settings, mongo, db, storage, publisher, relay)
-        app.state.platform = platform
-        relay_task: asyncio.Task[None] | None = None
-        try:
-            await ensure_indexes(db, [*spec.indexes, *outbox_indexes(spec.outbox_collections)])
-            for bucket in spec.buckets:
-                await storage.ensure_bucket(bucket)
-            await publisher.start()
-            if spec.topics:
-                try:
-                    await ensure_topics(infra.kafka_bootstrap, spec.topics)
-                except Exception as exc:
-                    log.warning("could not create topics yet (%s)", exc)
-            for hook in spec.on_start:
-                await hook(platform)
-            if relay is not None:
-                relay_task = asyncio.create_task(
-                    relay.run(), name=f"{settings.service}-outbox-relay"
-                )
+        async with open_platform(settings, spec) as platform:
+            app.state.platform = platform
             yield
-        finally:
-            if relay_task is not None:
-                relay_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await relay_task
-            for hook in spec.on_stop:
-                await hook(platform)
-            await publisher.stop()
-            await mongo.close()
-            storage.close()
 
     app = FastAPI(
         title=spec.title,
