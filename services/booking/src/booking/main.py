@@ -1,25 +1,35 @@
-"""Booking: clients, session types, resources and time slots, sessions, online booking and Stripe
-payments.
-"""
+"""Booking: clients, session types, resources and time slots, sessions, online booking and
+Stripe payments."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+
+from booking.clients import feature as clients
+from booking.config import BookingSettings
+from booking.features import Feature
+from booking.online import feature as online
+from booking.payments import feature as payments
+from booking.scheduling import feature as scheduling
 from kit.app import ServiceSpec, create_service_app, serve
 from kit.events.contracts import booking as contracts
 
-from booking.config import BookingSettings
+FEATURES: tuple[Feature, ...] = (clients, scheduling, online, payments)
+
+
+def service_spec() -> ServiceSpec:
+    return ServiceSpec(
+        title="Booking",
+        description=__doc__ or "",
+        routers=[r for f in FEATURES for r in f.routers],
+        indexes=[i for f in FEATURES for i in f.indexes],
+        outbox_collections=sorted({c for f in FEATURES for c in f.outbox_collections}),
+        topics=[contracts.TOPIC],
+    )
 
 
 def create_app(settings: BookingSettings | None = None) -> FastAPI:
-    settings = settings or BookingSettings()
-    spec = ServiceSpec(
-        title="Booking",
-        description=__doc__ or "",
-        topics=[contracts.TOPIC],
-        buckets=[],
-    )
-    return create_service_app(settings, spec)
+    return create_service_app(settings or BookingSettings(), service_spec())
 
 
 def run() -> None:

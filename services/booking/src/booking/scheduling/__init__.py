@@ -1,0 +1,5 @@
+"""Scheduling: see the README of the booking service."""
+
+from booking.features import Feature
+
+feature = Feature()
