@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
 from kit.mongo import Document, connect_mongo
 from kit.settings import InfraSettings
 from kit.storage import S3Storage
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 
 REPO = Path(__file__).resolve().parent
 

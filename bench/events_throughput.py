@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from _harness import percentile, report, summary
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from kit.events.consumer import EventConsumer, HandlerContext, Subscription
 from kit.events.contracts.booking import ClientCreated
 from kit.events.envelope import Envelope, source_of

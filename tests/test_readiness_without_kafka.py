@@ -14,9 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
+
 from kit.mongo import Document
 from kit.testing import build_app, running
-from pymongo import AsyncMongoClient
 
 SERVERS = Path(__file__).resolve().parents[1] / "infra" / "local" / "servers.sh"
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pymongo import AsyncMongoClient
+
 from kit.mongo import Document
 from kit.testing import SERVICES, build_app, running
-from pymongo import AsyncMongoClient
 
 
 @pytest.mark.parametrize("service", [s for s in SERVICES if s != "gateway"])

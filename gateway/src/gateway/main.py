@@ -6,10 +6,10 @@ import functools
 
 import httpx
 from fastapi import FastAPI
-from kit.app import Platform, ReadinessCheck, ServiceSpec, create_service_app, serve
-from kit.mongo import ping
 
 from gateway.config import GatewaySettings
+from kit.app import Platform, ReadinessCheck, ServiceSpec, create_service_app, serve
+from kit.mongo import ping
 
 
 async def _open_http(platform: Platform) -> None:

@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import json
 
+from pymongo.asynchronous.database import AsyncDatabase
+
 from kit.events.consumer import EventConsumer, HandlerContext, Subscription, dead_letter_topic
 from kit.events.contracts.booking import ClientCreated
 from kit.events.envelope import Envelope, source_of
@@ -14,7 +16,6 @@ from kit.events.kafka import EventPublisher, ensure_topics
 from kit.mongo import Document
 from kit.settings import InfraSettings
 from kit.testing import read_topic
-from pymongo.asynchronous.database import AsyncDatabase
 
 
 def client_created(client_id: str) -> Envelope:

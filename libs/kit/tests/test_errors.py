@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+from pydantic import BaseModel
+
 from kit.errors import Conflict, TooManyRequests, install_error_handlers
 from kit.logging import RequestIdMiddleware
-from pydantic import BaseModel
 
 
 class Booking(BaseModel):

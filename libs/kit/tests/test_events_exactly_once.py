@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pymongo.asynchronous.database import AsyncDatabase
+
 from kit.events.contracts.booking import ClientCreated, ClientUpdated
 from kit.events.envelope import Envelope, source_of
 from kit.events.kafka import EventPublisher, ensure_topics
@@ -19,7 +21,6 @@ from kit.events.outbox import OutboxRelay, new_document_with_events, with_events
 from kit.mongo import Document
 from kit.settings import InfraSettings
 from kit.testing import eventually
-from pymongo.asynchronous.database import AsyncDatabase
 
 CONSUMER = Path(__file__).parent / "support" / "client_projection.py"
 CLIENTS = 400

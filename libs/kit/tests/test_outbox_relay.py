@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 from typing import Any
 
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
 from kit.events.contracts.booking import ClientCreated, ClientUpdated
 from kit.events.envelope import Envelope, source_of
 from kit.events.kafka import EventPublisher, ensure_topics
@@ -13,8 +16,6 @@ from kit.events.outbox import OutboxRelay, new_document_with_events, with_events
 from kit.mongo import Document
 from kit.settings import InfraSettings
 from kit.testing import read_topic
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
 
 
 class CrashAfterPublish(OutboxRelay):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from kit.settings import InfraSettings, ServiceSettings
 from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict
+
+from kit.settings import InfraSettings, ServiceSettings
 
 
 class FrontDeskSettings(ServiceSettings):

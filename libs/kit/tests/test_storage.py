@@ -7,6 +7,7 @@ import io
 
 import httpx
 import pytest
+
 from kit.errors import Unprocessable
 from kit.storage import PRESIGN_MAX_SECONDS, S3Storage
 

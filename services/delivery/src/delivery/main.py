@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from kit.app import ServiceSpec, create_service_app, serve
-from kit.events.contracts import delivery as contracts
 
 from delivery.config import DeliverySettings
+from kit.app import ServiceSpec, create_service_app, serve
+from kit.events.contracts import delivery as contracts
 
 
 def create_app(settings: DeliverySettings | None = None) -> FastAPI:

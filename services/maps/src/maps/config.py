@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from kit.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from kit.settings import ServiceSettings
 
 
 class MapsSettings(ServiceSettings):

@@ -5,8 +5,8 @@ ledger.
 from __future__ import annotations
 
 from fastapi import FastAPI
-from kit.app import ServiceSpec, create_service_app, serve
 
+from kit.app import ServiceSpec, create_service_app, serve
 from maps.config import MapsSettings
 
 

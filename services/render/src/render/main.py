@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from kit.app import ServiceSpec, create_service_app, serve
 from kit.events.contracts import render as contracts
-
 from render.config import RenderSettings
 
 

@@ -5,9 +5,9 @@ metadata, groups, ratings and edit recipes; orders, invoices and production orde
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from kit.app import ServiceSpec, create_service_app, serve
 from kit.events.contracts import workflow as contracts
-
 from workflow.config import WorkflowSettings
 
 
