@@ -23,6 +23,11 @@ class PostalAddress(BaseModel):
     country: str | None = None
 
 
+class PhoneNumber(BaseModel):
+    number: str
+    sms: bool = False
+
+
 class _BookingEvent(EventPayload):
     topic: ClassVar[str] = TOPIC
 
@@ -36,6 +41,10 @@ class ClientRecord(_BookingEvent):
     phone: str | None = None
     address: PostalAddress | None = None
     tags: list[str] = Field(default_factory=list)
+    # Added by the clients feature (optional, additive): every phone with its SMS flag (`phone`
+    # is the first of them) and whether the client agreed to marketing messages.
+    phones: list[PhoneNumber] = Field(default_factory=list)
+    marketing_consent: bool | None = None
 
 
 class ClientCreated(ClientRecord):

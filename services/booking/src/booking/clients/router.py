@@ -1,0 +1,302 @@
+"""Routes of the clients feature: `/clients`, `/clients/import/...`, `/clients/import-templates`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi.responses import StreamingResponse
+
+from booking.clients.importing import client_importer, table_of, template_service
+from booking.clients.repository import ClientRepository, search_query, sort_spec
+from booking.clients.schemas import (
+    ClientCreate,
+    ClientFilter,
+    ClientOut,
+    ClientPage,
+    ClientSort,
+    ClientUpdate,
+    ImportReport,
+    ImportTemplate,
+    ImportTemplateIn,
+    MergeRequest,
+    MergeResult,
+    TemplateName,
+)
+from booking.clients.service import client_service
+from kit.app import PlatformDep
+from kit.errors import Unprocessable
+from kit.mongo import Document
+
+router = APIRouter(tags=["clients"])
+
+
+def get_repository(platform: PlatformDep) -> ClientRepository:
+    relay = platform.relay
+    return ClientRepository(platform.db, relay.notify if relay is not None else lambda: None)
+
+
+RepositoryDep = Annotated[ClientRepository, Depends(get_repository)]
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+def client_filter(
+    name: Text = None,
+    email: Text = None,
+    phone: Text = None,
+    organization: Text = None,
+    tag: Annotated[list[str], Query(max_length=50, description="Repeat for several")] = [],  # noqa: B006
+    postal_code: Annotated[str | None, Query(max_length=20)] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+) -> ClientFilter:
+    if created_from and created_to and created_from > created_to:
+        raise Unprocessable(
+            "created_from is after created_to.",
+            detail={"created_from": created_from.isoformat(), "created_to": created_to.isoformat()},
+        )
+    return ClientFilter(
+        name=name,
+        email=email,
+        phone=phone,
+        organization=organization,
+        tags=tag,
+        postal_code=postal_code,
+        created_from=created_from,
+        created_to=created_to,
+    )
+
+
+FilterDep = Annotated[ClientFilter, Depends(client_filter)]
+AllowDuplicate = Annotated[
+    bool, Query(description="Create or save even when a likely duplicate exists")
+]
+
+
+@router.post("/clients", status_code=201, response_model=ClientOut)
+async def create_client(
+    body: ClientCreate, repository: RepositoryDep, allow_duplicate: AllowDuplicate = False
+) -> ClientOut:
+    """Create a client. A likely duplicate (same email, or phone, or name and postal code)
+    answers 409 with `detail.duplicate_of`, unless `allow_duplicate=true`."""
+    document = await client_service.create(repository, body, allow_duplicate=allow_duplicate)
+    return ClientOut.from_document(document)
+
+
+@router.get("/clients", response_model=ClientPage)
+async def list_clients(
+    repository: RepositoryDep,
+    criteria: FilterDep,
+    sort: ClientSort = ClientSort.last_name,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ClientPage:
+    """Search live clients (deleted ones never appear), one page at a time."""
+    items, total = await client_service.search(
+        repository, criteria, sort, page=page, page_size=page_size
+    )
+    return ClientPage(
+        items=[ClientOut.from_document(d) for d in items],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "first_name",
+    "last_name",
+    "organization",
+    "email",
+    "phone",
+    "phone_sms",
+    "other_phones",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "tags",
+    "notes",
+    "marketing_consent",
+    "created_at",
+)
+
+
+def _safe(value: str) -> str:
+    # A leading = + - @ makes spreadsheets evaluate the cell as a formula.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _export_row(document: Document) -> list[str]:
+    address = document.get("address") or {}
+    phones = document.get("phones") or []
+    first = phones[0] if phones else {}
+    values: dict[str, Any] = {
+        "id": document["_id"],
+        "first_name": document.get("first_name"),
+        "last_name": document.get("last_name"),
+        "organization": document.get("organization"),
+        "email": document.get("email"),
+        "phone": first.get("number"),
+        "phone_sms": "yes" if first.get("sms") else ("no" if first else ""),
+        "other_phones": "; ".join(p["number"] + (" (sms)" if p["sms"] else "") for p in phones[1:]),
+        **{k: address.get(k) for k in ("street", "city", "region", "postal_code", "country")},
+        "tags": ", ".join(document.get("tags") or []),
+        "notes": document.get("notes"),
+        "marketing_consent": "yes" if document.get("marketing_consent") else "no",
+        "created_at": document["created_at"].isoformat(),
+    }
+    return [_safe("" if values[c] is None else str(values[c])) for c in EXPORT_COLUMNS]
+
+
+@router.get(
+    "/clients/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_clients(
+    repository: RepositoryDep,
+    criteria: FilterDep,
+    sort: ClientSort = ClientSort.last_name,
+) -> StreamingResponse:
+    """The filtered list as CSV (UTF-8, header row), streamed."""
+    query = search_query(criteria)
+
+    async def lines() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
+        count = 0
+        async for document in repository.stream(query, sort_spec(sort)):
+            writer.writerow(_export_row(document))
+            count += 1
+            if count % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="clients.csv"'},
+    )
+
+
+ImportFile = Annotated[UploadFile, File(description="A .csv (UTF-8) or .xlsx file")]
+ImportTemplateName = Annotated[str | None, Form(description="A saved template's name")]
+ImportMapping = Annotated[
+    str | None, Form(description='JSON object, client field -> column header: {"email": "E-Mail"}')
+]
+
+
+async def _import(
+    repository: ClientRepository,
+    file: UploadFile,
+    template: str | None,
+    mapping: str | None,
+    *,
+    dry_run: bool,
+) -> ImportReport:
+    table = table_of(file.file, file.filename, file.content_type)
+    columns = await template_service.resolve(repository, template=template, mapping=mapping)
+    return await client_importer.run(repository, table, columns, dry_run=dry_run)
+
+
+@router.post("/clients/import/dry-run", response_model=ImportReport)
+async def dry_run_import(
+    repository: RepositoryDep,
+    file: ImportFile,
+    template: ImportTemplateName = None,
+    mapping: ImportMapping = None,
+) -> ImportReport:
+    """Report per row what an import would do (created, duplicate of a client or of an earlier
+    row, rejected with the field and reason) without writing anything."""
+    return await _import(repository, file, template, mapping, dry_run=True)
+
+
+@router.post("/clients/import", response_model=ImportReport)
+async def import_clients(
+    repository: RepositoryDep,
+    file: ImportFile,
+    template: ImportTemplateName = None,
+    mapping: ImportMapping = None,
+) -> ImportReport:
+    """Import the file: creates the rows a dry run reports as `created`, skips the rest."""
+    return await _import(repository, file, template, mapping, dry_run=False)
+
+
+def _template_out(document: Document) -> ImportTemplate:
+    return ImportTemplate(
+        name=document["_id"], mapping=document["mapping"], updated_at=document["updated_at"]
+    )
+
+
+@router.get("/clients/import-templates", response_model=list[ImportTemplate])
+async def list_import_templates(repository: RepositoryDep) -> list[ImportTemplate]:
+    """The saved column mappings."""
+    return [_template_out(t) for t in await template_service.list(repository)]
+
+
+@router.put("/clients/import-templates/{name}", response_model=ImportTemplate)
+async def save_import_template(
+    name: TemplateName, body: ImportTemplateIn, repository: RepositoryDep
+) -> ImportTemplate:
+    """Save (create or replace) a named column mapping."""
+    return _template_out(
+        await template_service.save(repository, name, {str(k): v for k, v in body.mapping.items()})
+    )
+
+
+@router.get("/clients/import-templates/{name}", response_model=ImportTemplate)
+async def get_import_template(name: str, repository: RepositoryDep) -> ImportTemplate:
+    return _template_out(await template_service.get(repository, name))
+
+
+@router.delete("/clients/import-templates/{name}", status_code=204)
+async def delete_import_template(name: str, repository: RepositoryDep) -> Response:
+    await template_service.delete(repository, name)
+    return Response(status_code=204)
+
+
+@router.get("/clients/{client_id}", response_model=ClientOut)
+async def get_client(client_id: str, repository: RepositoryDep) -> ClientOut:
+    """One client; 410 (with `merged_into` when merged) once deleted."""
+    return ClientOut.from_document(await client_service.get(repository, client_id))
+
+
+@router.patch("/clients/{client_id}", response_model=ClientOut)
+async def update_client(
+    client_id: str,
+    body: ClientUpdate,
+    repository: RepositoryDep,
+    allow_duplicate: AllowDuplicate = False,
+) -> ClientOut:
+    """Change the fields sent (`null` clears one). A change that makes the client a likely
+    duplicate of another answers 409 unless `allow_duplicate=true`."""
+    document = await client_service.update(
+        repository, client_id, body, allow_duplicate=allow_duplicate
+    )
+    return ClientOut.from_document(document)
+
+
+@router.delete("/clients/{client_id}", status_code=204)
+async def delete_client(client_id: str, repository: RepositoryDep) -> Response:
+    """Soft-delete: the client leaves every list and `booking.client.deleted.v1` is emitted."""
+    await client_service.delete(repository, client_id)
+    return Response(status_code=204)
+
+
+@router.post("/clients/{client_id}/merge", response_model=MergeResult)
+async def merge_client(
+    client_id: str, body: MergeRequest, repository: RepositoryDep
+) -> MergeResult:
+    """Merge `source_id` into this client: its sessions and payments move here, then it is
+    deleted (`booking.client.deleted.v1` with `merged_into`). Repeating it is harmless."""
+    return await client_service.merge(repository, client_id, body.source_id)
