@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
+
+MIB = 1024 * 1024
 
 
 class DeliverySettings(ServiceSettings):
@@ -13,3 +16,36 @@ class DeliverySettings(ServiceSettings):
     service: str = "delivery"
     port: int = 8004
     database: str = "delivery"
+
+    # What clients see: the studio's name on the download page, the base of every link URL
+    # (the gateway's public address; it proxies /d/<token> unchanged).
+    studio_name: str = "Our Studio"
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Links
+    link_expiry_days: int = Field(default=30, ge=1, le=3650)
+    # Each download answers with a fresh presigned URL of this life (S3 caps them at 7 days).
+    presign_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
+    pin_max_attempts: int = Field(default=5, ge=1, le=20)
+
+    # Packaging: ZIP archives are split so that none is larger than this cap.
+    archive_cap_bytes: int = Field(default=4 * 1024 * MIB, ge=5 * MIB)
+    # Multipart part size (S3's minimum is 5 MiB) and uploads in flight: memory is bounded by
+    # about (concurrency * 2 + 1) parts, whatever the delivery's size.
+    upload_part_bytes: int = Field(default=8 * MIB, ge=5 * MIB, le=512 * MIB)
+    upload_concurrency: int = Field(default=4, ge=1, le=32)
+    # A packaging claim older than this is taken over by another process (it crashed).
+    packaging_lease_seconds: int = Field(default=3600, ge=10)
+
+    # Background work in the API process: the packaging queue and the expiry sweep.
+    background_work: bool = True
+    packaging_poll_seconds: float = 2.0
+    expiry_sweep_seconds: float = 60.0
+
+    # Mail: links are emailed to their recipient when smtp_host is set.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "deliveries@studio.invalid"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False

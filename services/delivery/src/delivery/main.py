@@ -2,22 +2,81 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from fastapi import FastAPI
 
 from delivery.config import DeliverySettings
-from kit.app import ServiceSpec, create_service_app, serve
+from delivery.context import context_of
+from delivery.deliveries import repository as deliveries_repository
+from delivery.deliveries.router import router as deliveries_router
+from delivery.deliveries.service import packager_loop
+from delivery.links import repository as links_repository
+from delivery.links.service import sweep_expired
+from delivery.public.router import router as public_router
+from kit.app import Platform, ServiceSpec, create_service_app, serve
 from kit.events.contracts import delivery as contracts
+
+log = logging.getLogger(__name__)
+
+OUTBOX_COLLECTIONS = [
+    deliveries_repository.COLLECTION,
+    links_repository.LINKS,
+    links_repository.DOWNLOADS,
+]
+
+
+async def _expiry_sweeper(platform: Platform) -> None:
+    ctx = context_of(platform)
+    while True:
+        try:
+            await sweep_expired(ctx)
+        except Exception as exc:
+            log.warning("expiry sweep failed (%s); retrying", exc)
+        await asyncio.sleep(ctx.settings.expiry_sweep_seconds)
+
+
+async def start_background_work(platform: Platform) -> None:
+    settings = platform.settings
+    assert isinstance(settings, DeliverySettings)
+    if not settings.background_work:
+        return
+    wake = asyncio.Event()
+    platform.extras["packager_wake"] = wake
+    platform.extras["tasks"] = [
+        asyncio.create_task(packager_loop(context_of(platform), wake), name="delivery-packager"),
+        asyncio.create_task(_expiry_sweeper(platform), name="delivery-expiry-sweep"),
+    ]
+
+
+async def stop_background_work(platform: Platform) -> None:
+    tasks: list[asyncio.Task[None]] = platform.extras.pop("tasks", [])
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def service_spec(settings: DeliverySettings) -> ServiceSpec:
+    return ServiceSpec(
+        title="Delivery",
+        description=__doc__ or "",
+        routers=[deliveries_router, public_router],
+        indexes=[*deliveries_repository.INDEXES, *links_repository.INDEXES],
+        outbox_collections=OUTBOX_COLLECTIONS,
+        topics=[contracts.TOPIC],
+        buckets=[settings.infra.images_bucket, settings.infra.deliveries_bucket],
+        on_start=[start_background_work],
+        on_stop=[stop_background_work],
+    )
 
 
 def create_app(settings: DeliverySettings | None = None) -> FastAPI:
     settings = settings or DeliverySettings()
-    spec = ServiceSpec(
-        title="Delivery",
-        description=__doc__ or "",
-        topics=[contracts.TOPIC],
-        buckets=[settings.infra.images_bucket, settings.infra.deliveries_bucket],
-    )
-    return create_service_app(settings, spec)
+    return create_service_app(settings, service_spec(settings))
 
 
 def run() -> None:

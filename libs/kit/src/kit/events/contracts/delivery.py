@@ -22,6 +22,12 @@ class DeliveryReady(_DeliveryEvent):
     link_url: str
     recipient_email: str | None = None
     expires_at: datetime
+    # Additive, optional (delivery issue): what the notification needs besides the link.
+    recipient_name: str | None = None
+    run_id: str | None = None
+    pin_required: bool | None = None
+    file_count: int | None = None
+    total_bytes: int | None = None
 
 
 class DeliveryDownloaded(_DeliveryEvent):
@@ -31,6 +37,9 @@ class DeliveryDownloaded(_DeliveryEvent):
     file_name: str
     bytes: int
     downloaded_at: datetime
+    # Additive, optional (delivery issue).
+    session_id: str | None = None
+    kind: str | None = None  # "file" or "archive"
 
 
 class DeliveryExpired(_DeliveryEvent):
@@ -38,3 +47,15 @@ class DeliveryExpired(_DeliveryEvent):
     delivery_id: str
     link_id: str
     expired_at: datetime
+    session_id: str | None = None
+
+
+class DeliveryFailed(_DeliveryEvent):
+    """Packaging failed; nothing of the delivery was published."""
+
+    event_type: ClassVar[str] = "delivery.delivery.failed.v1"
+    delivery_id: str
+    session_id: str | None = None
+    run_id: str | None = None
+    reason: str
+    failed_at: datetime

@@ -1,0 +1,68 @@
+"""Every database call about deliveries (collection `deliveries`, outbox-carrying)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kit.events.envelope import Envelope
+from kit.events.outbox import with_events
+from kit.mongo import Document, IndexSpec
+
+COLLECTION = "deliveries"
+
+INDEXES = [
+    IndexSpec(COLLECTION, [("session_id", 1), ("created_at", -1)], name="by_session"),
+    IndexSpec(COLLECTION, [("status", 1), ("created_at", 1)], name="by_status"),
+]
+
+
+class DeliveryRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._deliveries = db[COLLECTION]
+
+    async def insert(self, document: Document) -> None:
+        await self._deliveries.insert_one(document)
+
+    async def get(self, delivery_id: str) -> Document | None:
+        return await self._deliveries.find_one({"_id": delivery_id}, {"_outbox": 0})
+
+    async def recent(self, *, session_id: str | None, limit: int) -> list[Document]:
+        selector: Document = {} if session_id is None else {"session_id": session_id}
+        cursor = self._deliveries.find(selector, {"_outbox": 0}).sort("created_at", -1)
+        return await cursor.limit(limit).to_list()
+
+    async def claim_next(self, now: datetime, lease: timedelta) -> Document | None:
+        """Take the oldest delivery waiting to be packaged (or one whose packer died)."""
+        return await self._deliveries.find_one_and_update(
+            {
+                "$or": [
+                    {"status": "pending"},
+                    {"status": "packaging", "claimed_until": {"$lt": now}},
+                ]
+            },
+            {"$set": {"status": "packaging", "claimed_until": now + lease}},
+            sort=[("created_at", 1)],
+            return_document=ReturnDocument.AFTER,
+        )  # no projection: FerretDB 1.24's findAndModify does not implement `fields`
+
+    async def mark_ready(
+        self, delivery_id: str, fields: dict[str, Any], events: list[Envelope]
+    ) -> bool:
+        result = await self._deliveries.update_one(
+            {"_id": delivery_id, "status": "packaging"},
+            with_events({"$set": {**fields, "status": "ready"}}, *events),
+        )
+        return result.modified_count == 1
+
+    async def mark_failed(
+        self, delivery_id: str, fields: dict[str, Any], events: list[Envelope]
+    ) -> bool:
+        result = await self._deliveries.update_one(
+            {"_id": delivery_id, "status": {"$in": ["pending", "packaging"]}},
+            with_events({"$set": {**fields, "status": "failed"}}, *events),
+        )
+        return result.modified_count == 1

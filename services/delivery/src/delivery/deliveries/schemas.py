@@ -1,0 +1,58 @@
+"""What the studio sends and reads about deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from delivery.links.schemas import IssuedLink, LinkOut, LinkRequest
+
+DeliveryStatus = Literal["pending", "packaging", "ready", "failed"]
+
+
+class DeliveryRequest(BaseModel):
+    """Deliver a set of a session's images (keys in the images bucket, or a whole folder)."""
+
+    session_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str | None = Field(default=None, max_length=200)
+    keys: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
+    folder: Literal["hires", "retouched"] | None = Field(
+        default=None, description="every image of the session's folder, when `keys` is absent"
+    )
+    recipients: list[LinkRequest] = Field(
+        default_factory=lambda: [LinkRequest()], min_length=1, max_length=50
+    )
+
+
+class FileOut(BaseModel):
+    index: int
+    name: str
+    bytes: int
+    sha256: str
+
+
+class ArchiveOut(BaseModel):
+    index: int
+    name: str
+    bytes: int
+    files: list[str]
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    session_id: str | None
+    run_id: str | None
+    title: str
+    status: DeliveryStatus
+    failure: str | None
+    file_count: int
+    files: list[FileOut]
+    archives: list[ArchiveOut]
+    created_at: datetime
+    ready_at: datetime | None
+    links: list[LinkOut] = Field(default_factory=list)
+    issued_links: list[IssuedLink] = Field(
+        default_factory=list, description="links issued by this call, with their URLs"
+    )

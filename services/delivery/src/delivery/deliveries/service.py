@@ -1,0 +1,298 @@
+"""Deliveries: created from a render run or on request, packaged, then ready or failed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from delivery.context import DeliveryContext
+from delivery.deliveries.repository import DeliveryRepository
+from delivery.deliveries.schemas import ArchiveOut, DeliveryOut, DeliveryRequest, FileOut
+from delivery.links.repository import LinkRepository
+from delivery.links.schemas import LinkRequest
+from delivery.links.service import email_link, links_of, new_link, ready_event
+from delivery.packaging.package import (
+    Package,
+    PackagingError,
+    PackagingOptions,
+    build_package,
+    file_names,
+)
+from kit.errors import NotFound, Unprocessable
+from kit.events.contracts.delivery import DeliveryFailed
+from kit.events.contracts.render import RunCompleted
+from kit.mongo import Document
+
+log = logging.getLogger(__name__)
+
+
+def _new_delivery(
+    *,
+    delivery_id: str,
+    session_id: str | None,
+    run_id: str | None,
+    title: str,
+    keys: list[str],
+    recipients: list[LinkRequest],
+    link_expiry_days: int | None,
+) -> Document:
+    return {
+        "_id": delivery_id,
+        "session_id": session_id,
+        "run_id": run_id,
+        "title": title,
+        "status": "pending",
+        "failure": None,
+        "source_keys": keys,
+        # PINs stay in clear only until the links are issued (then hashed, and removed here).
+        "recipients": [r.model_dump() for r in recipients],
+        "link_expiry_days": link_expiry_days,
+        "files": [],
+        "archives": [],
+        "created_at": datetime.now(UTC),
+        "ready_at": None,
+    }
+
+
+async def request_delivery(ctx: DeliveryContext, request: DeliveryRequest) -> DeliveryOut:
+    """Queue a delivery of a session's images; it is packaged in the background."""
+    prefix = f"sessions/{request.session_id}/"
+    if request.keys is not None:
+        keys = list(dict.fromkeys(request.keys))
+        foreign = [k for k in keys if not k.startswith(prefix) or ".." in k]
+        if foreign:
+            raise Unprocessable(
+                "Every image must belong to the session (keys under sessions/<session_id>/).",
+                detail={"keys": foreign[:20]},
+            )
+    elif request.folder is not None:
+        keys = await _list_keys(ctx, f"{prefix}{request.folder}/")
+        if not keys:
+            raise Unprocessable(
+                f"The session has no images in {request.folder}.",
+                detail={"folder": request.folder},
+            )
+    else:
+        raise Unprocessable("Name the images: `keys`, or a `folder` of the session.")
+    document = _new_delivery(
+        delivery_id=f"dlv_{uuid.uuid4().hex}",
+        session_id=request.session_id,
+        run_id=None,
+        title=request.title or f"Session {request.session_id}",
+        keys=keys,
+        recipients=request.recipients,
+        link_expiry_days=None,
+    )
+    await DeliveryRepository(ctx.db).insert(document)
+    wake_packager(ctx)
+    return delivery_out(document)
+
+
+async def deliver_run(ctx: DeliveryContext, run: RunCompleted) -> bool:
+    """A render run whose profile says "deliver": one delivery per run, whatever redelivers it.
+
+    The delivery's id is derived from the run id, so the insert itself is idempotent.
+    """
+    if not run.deliver or not run.outputs:
+        return False
+    document = _new_delivery(
+        delivery_id=f"run-{run.run_id}",
+        session_id=run.session_id,
+        run_id=run.run_id,
+        title=f"Session {run.session_id}" if run.session_id else f"Render run {run.run_id}",
+        keys=[o.key for o in run.outputs],
+        recipients=[LinkRequest()],
+        link_expiry_days=run.link_expiry_days,
+    )
+    try:
+        await DeliveryRepository(ctx.db).insert(document)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def get_delivery(ctx: DeliveryContext, delivery_id: str) -> Document:
+    delivery = await DeliveryRepository(ctx.db).get(delivery_id)
+    if delivery is None:
+        raise NotFound("No such delivery.", detail={"delivery_id": delivery_id})
+    return delivery
+
+
+async def describe(ctx: DeliveryContext, delivery: Document) -> DeliveryOut:
+    out = delivery_out(delivery)
+    out.links = await links_of(ctx, delivery["_id"])
+    return out
+
+
+async def list_deliveries(
+    ctx: DeliveryContext, session_id: str | None, limit: int
+) -> list[DeliveryOut]:
+    return [
+        delivery_out(d)
+        for d in await DeliveryRepository(ctx.db).recent(session_id=session_id, limit=limit)
+    ]
+
+
+def delivery_out(delivery: Document) -> DeliveryOut:
+    return DeliveryOut(
+        id=delivery["_id"],
+        session_id=delivery.get("session_id"),
+        run_id=delivery.get("run_id"),
+        title=delivery["title"],
+        status=delivery["status"],
+        failure=delivery.get("failure"),
+        file_count=len(delivery.get("source_keys", [])),
+        files=[
+            FileOut(index=i, name=f["name"], bytes=f["bytes"], sha256=f["sha256"])
+            for i, f in enumerate(delivery.get("files", []), start=1)
+        ],
+        archives=[
+            ArchiveOut(index=a["index"], name=a["name"], bytes=a["bytes"], files=a["files"])
+            for a in delivery.get("archives", [])
+        ],
+        created_at=delivery["created_at"],
+        ready_at=delivery.get("ready_at"),
+    )
+
+
+async def _list_keys(ctx: DeliveryContext, prefix: str) -> list[str]:
+    def list_all() -> list[str]:
+        paginator = ctx.storage.client.get_paginator("list_objects_v2")
+        return [
+            item["Key"]
+            for page in paginator.paginate(Bucket=ctx.settings.infra.images_bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+        ]
+
+    return await asyncio.to_thread(list_all)
+
+
+# --- packaging ---
+
+
+def wake_packager(ctx: DeliveryContext) -> None:
+    wake: asyncio.Event | None = ctx.platform.extras.get("packager_wake")
+    if wake is not None:
+        wake.set()
+
+
+def _archive_stem(delivery: Document) -> str:
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", delivery["title"]).strip("-").lower()
+    return stem[:60] or "delivery"
+
+
+async def package_next(ctx: DeliveryContext) -> Document | None:
+    """Claim one waiting delivery and package it; the delivery as it ended, or None if idle."""
+    repository = DeliveryRepository(ctx.db)
+    now = datetime.now(UTC)
+    delivery = await repository.claim_next(
+        now, timedelta(seconds=ctx.settings.packaging_lease_seconds)
+    )
+    if delivery is None:
+        return None
+    settings = ctx.settings
+    try:
+        package = await asyncio.to_thread(
+            build_package,
+            ctx.storage.client,
+            images_bucket=settings.infra.images_bucket,
+            deliveries_bucket=settings.infra.deliveries_bucket,
+            prefix=f"deliveries/{delivery['_id']}",
+            archive_stem=_archive_stem(delivery),
+            sources=file_names(delivery["source_keys"]),
+            options=PackagingOptions(
+                part_bytes=settings.upload_part_bytes,
+                concurrency=settings.upload_concurrency,
+                archive_cap_bytes=settings.archive_cap_bytes,
+            ),
+        )
+    except PackagingError as exc:
+        await _fail(ctx, delivery, str(exc))
+    except Exception as exc:
+        log.exception("packaging delivery %s failed", delivery["_id"])
+        await _fail(ctx, delivery, f"Packaging failed: {type(exc).__name__}: {exc}"[:500])
+    else:
+        await _publish(ctx, delivery, package)
+    return await repository.get(delivery["_id"])
+
+
+async def _publish(ctx: DeliveryContext, delivery: Document, package: Package) -> None:
+    """Issue the recipients' links, then make the delivery ready with their events at once."""
+    now = datetime.now(UTC)
+    fields: dict[str, Any] = {
+        "files": [
+            {
+                "name": f.name,
+                "key": f.key,
+                "source_key": f.source_key,
+                "bytes": f.bytes,
+                "sha256": f.sha256,
+            }
+            for f in package.files
+        ],
+        "archives": [
+            {
+                "index": a.index,
+                "name": a.name,
+                "key": a.key,
+                "bytes": a.bytes,
+                "etag": a.etag,
+                "files": a.files,
+            }
+            for a in package.archives
+        ],
+        "ready_at": now,
+        "recipients": [],
+        "claimed_until": None,
+    }
+    ready = {**delivery, **fields}
+    issued_links = [
+        new_link(ctx, ready, LinkRequest.model_validate(r), now) for r in delivery["recipients"]
+    ]
+    # Links are invisible until their delivery is ready, so inserting them first is safe.
+    await LinkRepository(ctx.db).insert_many([link for link, _ in issued_links])
+    events = [ready_event(ctx, ready, link, token) for link, token in issued_links]
+    if await DeliveryRepository(ctx.db).mark_ready(delivery["_id"], fields, events):
+        ctx.events_written()
+        for link, token in issued_links:
+            await email_link(ctx, ready, link, token)
+
+
+async def _fail(ctx: DeliveryContext, delivery: Document, reason: str) -> None:
+    now = datetime.now(UTC)
+    event = ctx.event(
+        DeliveryFailed(
+            delivery_id=delivery["_id"],
+            session_id=delivery.get("session_id"),
+            run_id=delivery.get("run_id"),
+            reason=reason,
+            failed_at=now,
+        ),
+        delivery_id=delivery["_id"],
+    )
+    if await DeliveryRepository(ctx.db).mark_failed(
+        delivery["_id"], {"failure": reason, "recipients": [], "claimed_until": None}, [event]
+    ):
+        ctx.events_written()
+
+
+async def packager_loop(ctx: DeliveryContext, wake: asyncio.Event) -> None:
+    """Until cancelled: package whatever waits, then sleep until woken or the poll interval."""
+    while True:
+        wake.clear()
+        try:
+            while await package_next(ctx) is not None:
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("packaging queue pass failed (%s); retrying", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), ctx.settings.packaging_poll_seconds)

@@ -1,0 +1,293 @@
+"""Packaging one delivery: each file on its own, plus ZIP archives streamed into S3.
+
+The ZIPs go straight from the source objects into multipart uploads (no temporary file, no
+whole file in memory), ZIP64 when an entry or offset needs it, split so that no archive passes
+the size cap, each with a `SHA256SUMS` manifest of its files (`sha256sum -c` reads it). Every
+object is verified after upload. On any failure everything this run wrote is removed.
+
+Blocking (boto3, hashing): run it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from delivery.packaging.multipart import MultipartUploadWriter, UploadVerificationError
+
+MANIFEST_NAME = "SHA256SUMS"
+READ_CHUNK = 1024 * 1024
+# Local header + data descriptor + central directory entry with ZIP64 extras, plus two copies
+# of the name: an upper bound of what an entry adds besides its bytes.
+ENTRY_OVERHEAD = 200
+SINGLE_COPY_LIMIT = 5 * 1024**3  # CopyObject's limit; larger sources use a multipart copy
+
+
+class PackagingError(Exception):
+    """The delivery cannot be packaged; the message is the reason shown to the studio."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PackedFile:
+    name: str
+    source_key: str
+    key: str
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PackedArchive:
+    index: int
+    name: str
+    key: str
+    bytes: int
+    etag: str
+    files: list[str]
+
+
+@dataclass
+class Package:
+    files: list[PackedFile] = field(default_factory=list)
+    archives: list[PackedArchive] = field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        return sum(a.bytes for a in self.archives)
+
+
+@dataclass(frozen=True)
+class PackagingOptions:
+    part_bytes: int
+    concurrency: int
+    archive_cap_bytes: int
+
+
+def file_names(keys: Sequence[str]) -> list[SourceFile]:
+    """Download names for source keys: the base name, made safe and unique."""
+    seen: set[str] = set()
+    files = []
+    for key in keys:
+        base = re.sub(r"[^A-Za-z0-9._()+ -]", "_", key.rsplit("/", 1)[-1]).strip(" .") or "file"
+        name, number = base, 1
+        while name.lower() in seen or name == MANIFEST_NAME:
+            number += 1
+            stem, dot, ext = base.rpartition(".")
+            name = f"{stem}-{number}.{ext}" if dot else f"{base}-{number}"
+        seen.add(name.lower())
+        files.append(SourceFile(key=key, name=name))
+    return files
+
+
+def plan_archives(sizes: Sequence[tuple[SourceFile, int]], cap: int) -> list[list[int]]:
+    """Indexes of the files in each archive: in order, no archive above `cap` (one file larger
+    than the cap goes alone, as a ZIP cannot split a file)."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    used = 1024  # end records and the manifest's own entry
+    for index, (source, size) in enumerate(sizes):
+        # manifest line: 64 hex + 2 spaces + name + newline
+        cost = size + ENTRY_OVERHEAD + 2 * len(source.name.encode()) + 67 + len(source.name)
+        if current and used + cost > cap:
+            groups.append(current)
+            current, used = [], 1024
+        current.append(index)
+        used += cost
+    if current:
+        groups.append(current)
+    return groups
+
+
+def build_package(
+    client: Any,
+    *,
+    images_bucket: str,
+    deliveries_bucket: str,
+    prefix: str,
+    archive_stem: str,
+    sources: Sequence[SourceFile],
+    options: PackagingOptions,
+) -> Package:
+    if not sources:
+        raise PackagingError("A delivery needs at least one file.")
+    heads = _stat_sources(client, images_bucket, sources)
+    groups = plan_archives(
+        [(s, int(h["ContentLength"])) for s, h in zip(sources, heads, strict=True)],
+        options.archive_cap_bytes,
+    )
+    written: list[str] = []
+    package = Package()
+    checksums: dict[str, str] = {}
+    with ThreadPoolExecutor(4, thread_name_prefix="copy-file") as copier:
+        copies: list[Future[PackedFile | None]] = []
+        try:
+            for source, head in zip(sources, heads, strict=True):
+                key = f"{prefix}/files/{source.name}"
+                written.append(key)
+                copies.append(
+                    copier.submit(
+                        _copy_file, client, images_bucket, deliveries_bucket, source, head, key
+                    )
+                )
+            for number, group in enumerate(groups, start=1):
+                name = (
+                    f"{archive_stem}.zip"
+                    if len(groups) == 1
+                    else f"{archive_stem}-part{number}of{len(groups)}.zip"
+                )
+                key = f"{prefix}/archives/{name}"
+                written.append(key)
+                members = [sources[i] for i in group]
+                archive = _write_archive(
+                    client,
+                    images_bucket,
+                    deliveries_bucket,
+                    key,
+                    members,
+                    [int(heads[i]["ContentLength"]) for i in group],
+                    options,
+                    checksums,
+                )
+                package.archives.append(
+                    PackedArchive(
+                        number, name, key, archive[0], archive[1], [m.name for m in members]
+                    )
+                )
+            for source, copy in zip(sources, copies, strict=True):
+                packed = copy.result()
+                assert packed is not None
+                package.files.append(
+                    PackedFile(
+                        packed.name,
+                        packed.source_key,
+                        packed.key,
+                        packed.bytes,
+                        checksums[source.name],
+                    )
+                )
+        except BaseException:
+            for future in copies:
+                future.cancel()
+            for future in copies:
+                if not future.cancelled():
+                    future.exception()  # wait: a copy still running would land after cleanup
+            _delete_all(client, deliveries_bucket, written)
+            raise
+    return package
+
+
+def _stat_sources(client: Any, bucket: str, sources: Sequence[SourceFile]) -> list[dict[str, Any]]:
+    def head(source: SourceFile) -> dict[str, Any]:
+        try:
+            answer: dict[str, Any] = client.head_object(Bucket=bucket, Key=source.key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise PackagingError(f"Source image missing: {source.key}") from exc
+            raise
+        return answer
+
+    with ThreadPoolExecutor(8, thread_name_prefix="stat-source") as pool:
+        return list(pool.map(head, sources))
+
+
+def _copy_file(
+    client: Any,
+    images_bucket: str,
+    deliveries_bucket: str,
+    source: SourceFile,
+    head: dict[str, Any],
+    key: str,
+) -> PackedFile:
+    size = int(head["ContentLength"])
+    copy_source = {"Bucket": images_bucket, "Key": source.key}
+    if size < SINGLE_COPY_LIMIT:
+        client.copy_object(
+            Bucket=deliveries_bucket,
+            Key=key,
+            CopySource=copy_source,
+            CopySourceIfMatch=head["ETag"],
+            ContentType=head.get("ContentType") or "application/octet-stream",
+            ContentDisposition=f'attachment; filename="{source.name}"',
+            MetadataDirective="REPLACE",
+        )
+    else:
+        client.copy(copy_source, deliveries_bucket, key)
+    stored = client.head_object(Bucket=deliveries_bucket, Key=key)
+    if int(stored["ContentLength"]) != size or (
+        size < SINGLE_COPY_LIMIT and stored["ETag"] != head["ETag"]
+    ):
+        raise UploadVerificationError(f"the copy of {source.key} differs from its source")
+    return PackedFile(source.name, source.key, key, size, "")
+
+
+def _write_archive(
+    client: Any,
+    images_bucket: str,
+    deliveries_bucket: str,
+    key: str,
+    members: Sequence[SourceFile],
+    sizes: Sequence[int],
+    options: PackagingOptions,
+    checksums: dict[str, str],
+) -> tuple[int, str]:
+    writer = MultipartUploadWriter(
+        client,
+        deliveries_bucket,
+        key,
+        part_bytes=options.part_bytes,
+        concurrency=options.concurrency,
+    )
+    try:
+        lines = []
+        stamp = datetime.now(UTC).timetuple()[:6]
+        with zipfile.ZipFile(writer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for source, size in zip(members, sizes, strict=True):
+                entry = zipfile.ZipInfo(source.name, date_time=stamp)
+                entry.file_size = size  # ZIP64 for this entry when it is large
+                entry.external_attr = 0o644 << 16
+                digest = hashlib.sha256()
+                copied = 0
+                body = client.get_object(Bucket=images_bucket, Key=source.key)["Body"]
+                try:
+                    with archive.open(entry, "w") as member:
+                        while chunk := body.read(READ_CHUNK):
+                            digest.update(chunk)
+                            member.write(chunk)
+                            copied += len(chunk)
+                finally:
+                    body.close()
+                if copied != size:
+                    raise PackagingError(f"Source image changed while packaging: {source.key}")
+                checksums[source.name] = digest.hexdigest()
+                lines.append(f"{digest.hexdigest()}  {source.name}\n")
+            archive.writestr(
+                zipfile.ZipInfo(MANIFEST_NAME, date_time=stamp), "".join(lines).encode()
+            )
+        size = writer.complete()
+    except BaseException:
+        writer.abort()
+        raise
+    assert writer.etag is not None
+    return size, writer.etag
+
+
+def _delete_all(client: Any, bucket: str, keys: Sequence[str]) -> None:
+    for start in range(0, len(keys), 1000):
+        batch = keys[start : start + 1000]
+        client.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+        )
