@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
@@ -13,3 +14,17 @@ class WorkflowSettings(ServiceSettings):
     service: str = "workflow"
     port: int = 8002
     database: str = "workflow"
+    # The studio's work week (0 = Monday ... 6 = Sunday): due dates count only these days.
+    work_week: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    # Where archived originals and their manifests go (bucket, then a prefix inside it).
+    archive_bucket: str = "studio-archive"
+    archive_prefix: str = "archive"
+    # How long a delete-images confirmation token stays valid.
+    delete_confirmation_seconds: int = Field(default=600, ge=10, le=86_400)
+
+    @field_validator("work_week")
+    @classmethod
+    def _work_week(cls, days: list[int]) -> list[int]:
+        if not days or any(not 0 <= d <= 6 for d in days):
+            raise ValueError("the work week needs at least one day, each 0 (Mon) to 6 (Sun)")
+        return sorted(set(days))

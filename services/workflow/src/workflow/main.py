@@ -6,20 +6,39 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from kit.app import ServiceSpec, create_service_app, serve
+from kit.app import Platform, ServiceSpec, create_service_app, serve
 from kit.events.contracts import workflow as contracts
 from workflow.config import WorkflowSettings
+from workflow.hub.router import router as hub_router
+from workflow.sessions.repository import INDEXES as SESSION_INDEXES
+from workflow.sessions.router import router as sessions_router
+from workflow.statuses.repository import INDEXES as STATUS_INDEXES
+from workflow.statuses.router import router as statuses_router
+from workflow.statuses.service import StatusService
+from workflow.tracking.repository import CHANGES
+from workflow.tracking.repository import INDEXES as CHANGE_INDEXES
+
+
+async def seed_statuses(platform: Platform) -> None:
+    await StatusService(platform.db).seed_defaults()
+
+
+def service_spec(settings: WorkflowSettings) -> ServiceSpec:
+    return ServiceSpec(
+        title="Workflow",
+        description=__doc__ or "",
+        routers=[statuses_router, sessions_router, hub_router],
+        indexes=[*STATUS_INDEXES, *SESSION_INDEXES, *CHANGE_INDEXES],
+        outbox_collections=[CHANGES],
+        topics=[contracts.TOPIC],
+        buckets=[settings.infra.images_bucket],
+        on_start=[seed_statuses],
+    )
 
 
 def create_app(settings: WorkflowSettings | None = None) -> FastAPI:
     settings = settings or WorkflowSettings()
-    spec = ServiceSpec(
-        title="Workflow",
-        description=__doc__ or "",
-        topics=[contracts.TOPIC],
-        buckets=[settings.infra.images_bucket],
-    )
-    return create_service_app(settings, spec)
+    return create_service_app(settings, service_spec(settings))
 
 
 def run() -> None:

@@ -30,6 +30,12 @@ class StatusChange(_WorkflowEvent):
     changed_at: datetime
     due_date: date | None = None
     note: str | None = None
+    # Additive (issue 4): from_status/to_status are status ids; these carry the rest.
+    from_status_name: str | None = None
+    to_status_name: str | None = None
+    stage: str | None = None
+    result: str | None = None
+    version: int | None = None
 
 
 class SessionStatusChanged(StatusChange):
@@ -42,6 +48,19 @@ class InvoiceStatusChanged(StatusChange):
 
 class ProductionOrderStatusChanged(StatusChange):
     event_type: ClassVar[str] = "workflow.production_order.status_changed.v1"
+
+
+class InvoiceCreated(_WorkflowEvent):
+    """An invoice (the order taken at the sales presentation) was entered, with what is due."""
+
+    event_type: ClassVar[str] = "workflow.invoice.created.v1"
+    invoice_id: str
+    client_id: str
+    session_id: str | None = None
+    currency: str
+    total_minor: int
+    amount_due_minor: int
+    created_at: datetime
 
 
 class ImageRef(BaseModel):
