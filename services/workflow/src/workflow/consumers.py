@@ -14,6 +14,7 @@ from kit.events.consumer import Subscription
 from kit.events.contracts import booking, render
 from workflow.config import WorkflowSettings
 from workflow.context import context_of
+from workflow.invoices.service import InvoiceService
 from workflow.main import service_spec
 from workflow.sessions.service import SessionService
 from workflow.tracking.render_results import RenderResults
@@ -26,10 +27,14 @@ def subscriptions(platform: Platform) -> Sequence[Subscription[Any]]:
     context = context_of(platform)
     sessions = SessionService(context)
     results = RenderResults(context)
+    invoices = InvoiceService(context)
     return [
         Subscription(booking.SessionBooked, sessions.session_scheduled),
         Subscription(booking.SessionRescheduled, sessions.session_scheduled),
         Subscription(booking.SessionCancelled, sessions.session_cancelled),
+        Subscription(booking.PaymentSucceeded, invoices.payment_succeeded),
+        Subscription(booking.PaymentFailed, invoices.payment_failed),
+        Subscription(booking.PaymentRefunded, invoices.payment_refunded),
         Subscription(render.RunCompleted, results.run_completed),
         Subscription(render.RunFailed, results.run_failed),
     ]

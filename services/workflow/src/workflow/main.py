@@ -10,6 +10,10 @@ from kit.app import Platform, ServiceSpec, create_service_app, serve
 from kit.events.contracts import workflow as contracts
 from workflow.config import WorkflowSettings
 from workflow.hub.router import router as hub_router
+from workflow.invoices.repository import INDEXES as INVOICE_INDEXES
+from workflow.invoices.router import router as invoices_router
+from workflow.pricing.repository import INDEXES as PRICING_INDEXES
+from workflow.pricing.router import router as pricing_router
 from workflow.sessions.repository import INDEXES as SESSION_INDEXES
 from workflow.sessions.router import router as sessions_router
 from workflow.statuses.repository import INDEXES as STATUS_INDEXES
@@ -27,8 +31,20 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
     return ServiceSpec(
         title="Workflow",
         description=__doc__ or "",
-        routers=[statuses_router, sessions_router, hub_router],
-        indexes=[*STATUS_INDEXES, *SESSION_INDEXES, *CHANGE_INDEXES],
+        routers=[
+            statuses_router,
+            sessions_router,
+            hub_router,
+            pricing_router,
+            invoices_router,
+        ],
+        indexes=[
+            *STATUS_INDEXES,
+            *SESSION_INDEXES,
+            *CHANGE_INDEXES,
+            *PRICING_INDEXES,
+            *INVOICE_INDEXES,
+        ],
         outbox_collections=[CHANGES],
         topics=[contracts.TOPIC],
         buckets=[settings.infra.images_bucket],

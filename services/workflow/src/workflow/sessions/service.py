@@ -115,6 +115,13 @@ class SessionService:
         self, payload: SessionRecord, context: HandlerContext, as_of: datetime
     ) -> bool:
         pipeline = await self._changer.statuses.pipeline("session", payload.session_type_id)
+        snapshot = {
+            "_id": payload.session_id,
+            **_details(payload),
+            "booking_as_of": as_of,
+            "cancelled": False,
+            "created_at": datetime.now(UTC),
+        }
         fields = await self._changer.open(
             payload.session_id,
             pipeline.initial(),
@@ -122,6 +129,7 @@ class SessionService:
             session_id=payload.session_id,
             session_type_id=payload.session_type_id,
             event_id=context.event_id,
+            snapshot=snapshot,
         )
         if fields is None:
             # Opened before a crash (or by an earlier event): the log holds the status.
@@ -129,16 +137,7 @@ class SessionService:
             if latest is None:
                 return False
             fields = projection_of(latest)
-        return await self._repository.insert(
-            {
-                "_id": payload.session_id,
-                **_details(payload),
-                "booking_as_of": as_of,
-                "cancelled": False,
-                "created_at": datetime.now(UTC),
-                **fields,
-            }
-        )
+        return await self._repository.insert({**snapshot, **fields})
 
     async def _open_cancelled(
         self, placeholder: Document, payload: SessionRecord, context: HandlerContext

@@ -49,11 +49,23 @@ class TrackedRepository:
         """The entity with its latest status, repaired from the change log if it lags."""
         document = await self._entities.find_one({"_id": entity_id}, {"_outbox": 0})
         if document is None:
-            return None
+            return await self._rebuild(entity_id)
         latest = await self.latest_change(entity_id)
         if latest is not None and latest["version"] > document.get("version", 0):
             document = {**document, **projection_of(latest)}
             await self.project(entity_id, projection_of(latest))
+        return document
+
+    async def _rebuild(self, entity_id: str) -> Document | None:
+        """An entity whose first change was written but whose own insert was not (a crash)."""
+        opening = await self._changes.find_one(
+            {"_id": change_id(self.kind, entity_id, 1)}, {"_outbox": 0}
+        )
+        if opening is None or not opening.get("entity_snapshot"):
+            return None
+        latest = await self.latest_change(entity_id) or opening
+        document = {**opening["entity_snapshot"], **projection_of(latest)}
+        await self.insert_entity(document)
         return document
 
     async def latest_change(self, entity_id: str) -> Document | None:

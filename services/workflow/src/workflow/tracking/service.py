@@ -69,11 +69,13 @@ class StatusChanger:
         note: str | None = None,
         event_id: str | None = None,
         extra_events: tuple[Envelope, ...] = (),
-        entity_fields: dict[str, Any] | None = None,
+        snapshot: Document | None = None,
     ) -> Document | None:
         """Record the entity's first status (version 1); None if version 1 exists already.
 
-        Returns the status fields to store on the entity.
+        `snapshot` is the entity as it is about to be inserted; kept with the opening change,
+        it rebuilds the entity if the process dies between the two inserts. Returns the
+        status fields to store on the entity.
         """
         change = self._change(
             entity_id,
@@ -87,8 +89,10 @@ class StatusChanger:
             session_type_id=session_type_id,
             event_id=event_id,
             run_id=None,
-            entity_fields=entity_fields,
+            entity_fields=None,
         )
+        if snapshot is not None:
+            change["entity_snapshot"] = snapshot
         event = self._event(change, session_id, session_type_id)
         if not await self.repository.claim(change, *extra_events, event):
             return None
