@@ -14,6 +14,8 @@ from workflow.invoices.repository import INDEXES as INVOICE_INDEXES
 from workflow.invoices.router import router as invoices_router
 from workflow.pricing.repository import INDEXES as PRICING_INDEXES
 from workflow.pricing.router import router as pricing_router
+from workflow.production.repository import INDEXES as PRODUCTION_INDEXES
+from workflow.production.router import router as production_router
 from workflow.sessions.repository import INDEXES as SESSION_INDEXES
 from workflow.sessions.router import router as sessions_router
 from workflow.statuses.repository import INDEXES as STATUS_INDEXES
@@ -37,6 +39,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             hub_router,
             pricing_router,
             invoices_router,
+            production_router,
         ],
         indexes=[
             *STATUS_INDEXES,
@@ -44,6 +47,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             *CHANGE_INDEXES,
             *PRICING_INDEXES,
             *INVOICE_INDEXES,
+            *PRODUCTION_INDEXES,
         ],
         outbox_collections=[CHANGES],
         topics=[contracts.TOPIC],
