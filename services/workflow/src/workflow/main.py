@@ -8,6 +8,9 @@ from fastapi import FastAPI
 
 from kit.app import Platform, ServiceSpec, create_service_app, serve
 from kit.events.contracts import workflow as contracts
+from workflow.archive.repository import DELETIONS
+from workflow.archive.repository import INDEXES as ARCHIVE_INDEXES
+from workflow.archive.router import router as archive_router
 from workflow.config import WorkflowSettings
 from workflow.hub.router import router as hub_router
 from workflow.invoices.repository import INDEXES as INVOICE_INDEXES
@@ -40,6 +43,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             pricing_router,
             invoices_router,
             production_router,
+            archive_router,
         ],
         indexes=[
             *STATUS_INDEXES,
@@ -48,10 +52,11 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             *PRICING_INDEXES,
             *INVOICE_INDEXES,
             *PRODUCTION_INDEXES,
+            *ARCHIVE_INDEXES,
         ],
-        outbox_collections=[CHANGES],
+        outbox_collections=[CHANGES, DELETIONS],
         topics=[contracts.TOPIC],
-        buckets=[settings.infra.images_bucket],
+        buckets=[settings.infra.images_bucket, settings.archive_bucket],
         on_start=[seed_statuses],
     )
 
