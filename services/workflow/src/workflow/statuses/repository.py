@@ -52,11 +52,14 @@ class StatusRepository:
         )
         return [_to_model(d) async for d in cursor]
 
-    async def has_own_pipeline(self, kind: EntityKind, session_type_id: str) -> bool:
-        found = await self._collection.find_one(
-            {"kind": kind, "session_type_id": session_type_id}, {"_id": 1}
-        )
-        return found is not None
+    async def of_kind_and_defaults(
+        self, kind: EntityKind, session_type_id: str
+    ) -> list[StatusDefinition]:
+        """One query for a session type's own statuses and the defaults."""
+        cursor = self._collection.find(
+            {"kind": kind, "session_type_id": {"$in": [session_type_id, None]}}
+        ).sort([("sort_order", 1), ("_id", 1)])
+        return [_to_model(d) async for d in cursor]
 
     async def all(self) -> list[StatusDefinition]:
         cursor = self._collection.find({}).sort([("kind", 1), ("sort_order", 1)])

@@ -75,13 +75,13 @@ class StatusService:
 
     async def pipeline(self, kind: EntityKind, session_type_id: str | None = None) -> Pipeline:
         """The pipeline of a kind; a session type with statuses of its own uses only those."""
-        if session_type_id is not None and await self._repository.has_own_pipeline(
-            kind, session_type_id
-        ):
-            return Pipeline(
-                kind, session_type_id, await self._repository.of_kind(kind, session_type_id)
-            )
-        return Pipeline(kind, None, await self._repository.of_kind(kind, None))
+        if session_type_id is None:
+            return Pipeline(kind, None, await self._repository.of_kind(kind, None))
+        both = await self._repository.of_kind_and_defaults(kind, session_type_id)
+        own = [s for s in both if s.session_type_id == session_type_id]
+        if own:
+            return Pipeline(kind, session_type_id, own)
+        return Pipeline(kind, None, [s for s in both if s.session_type_id is None])
 
     async def get(self, status_id: str) -> StatusDefinition:
         status = await self._repository.get(status_id)

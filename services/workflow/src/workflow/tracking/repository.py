@@ -50,10 +50,15 @@ class TrackedRepository:
         document = await self._entities.find_one({"_id": entity_id}, {"_outbox": 0})
         if document is None:
             return await self._rebuild(entity_id)
-        latest = await self.latest_change(entity_id)
-        if latest is not None and latest["version"] > document.get("version", 0):
-            document = {**document, **projection_of(latest)}
-            await self.project(entity_id, projection_of(latest))
+        # A primary-key look-up for the next version: cheap, and almost always absent.
+        version = int(document.get("version", 0))
+        if await self._changes.find_one(
+            {"_id": change_id(self.kind, entity_id, version + 1)}, {"_id": 1}
+        ):
+            latest = await self.latest_change(entity_id)
+            if latest is not None:
+                document = {**document, **projection_of(latest)}
+                await self.project(entity_id, projection_of(latest))
         return document
 
     async def _rebuild(self, entity_id: str) -> Document | None:

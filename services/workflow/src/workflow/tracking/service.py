@@ -111,7 +111,9 @@ class StatusChanger:
         self.refuse_closed(document)
         pipeline = await self.pipeline_of(document)
         if request.to_status_id is None:
-            current = await self.statuses.find(document["status_id"])
+            current = pipeline.find(document["status_id"]) or await self.statuses.find(
+                document["status_id"]
+            )
             target = pipeline.next_after(current)
             if target is None:
                 raise InvalidTransition(
@@ -134,7 +136,7 @@ class StatusChanger:
     async def resolve_target(
         self, document: Document, pipeline: Pipeline, status_id: str
     ) -> StatusDefinition:
-        target = await self.statuses.find(status_id)
+        target = pipeline.find(status_id) or await self.statuses.find(status_id)
         if target is None:
             raise Unprocessable(f"No status {status_id}.", detail={"to_status_id": status_id})
         if target.kind != self.kind:
