@@ -53,7 +53,7 @@ class BookingEvents:
         await self._consumer.stop()
 
     async def about(
-        self, subjects: Iterable[str], *, count: int, timeout: float = 30
+        self, subjects: Iterable[str], *, count: int, timeout: float = 60
     ) -> list[Envelope]:
         """Wait for `count` events about `subjects`, then a moment more to catch extra ones."""
         wanted = set(subjects)

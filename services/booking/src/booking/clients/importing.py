@@ -176,7 +176,7 @@ def _flag(value: str, target: str) -> bool:
 # Where a validation error of `ClientCreate` points, named as the import field.
 def _field_of(location: tuple[int | str, ...], phone_targets: list[str]) -> str:
     if not location:
-        return "row"
+        return "name"  # the one rule about the whole row: some name is required
     head = str(location[0])
     if head == "phones" and len(location) > 1 and isinstance(location[1], int):
         return phone_targets[location[1]] if location[1] < len(phone_targets) else "phone"
@@ -274,11 +274,19 @@ class ClientImporter:
         header, _ = await asyncio.to_thread(table.check)
         columns = column_positions(header, mapping)
         rows = table.rows()
-        next(rows)  # the header
+        await asyncio.to_thread(next, rows)  # the header (opening a workbook is slow)
+        # One pass over the stored clients' keys instead of a look-up per chunk: FerretDB 1.24
+        # answers `$in`/`$or` queries by scanning the collection, so per-chunk look-ups would
+        # make an import quadratic. Keys only: about 100 bytes per client.
+        existing: KeyIndex[str] = KeyIndex()
+        async for stored in repository.live_keys():
+            existing.add(DuplicateKeys.from_stored(stored), stored["_id"])
         seen: KeyIndex[int] = KeyIndex()
         outcomes: list[RowOutcome] = []
         while chunk := await asyncio.to_thread(list, itertools.islice(rows, CHUNK_ROWS)):
-            outcomes.extend(await self._chunk(repository, chunk, columns, seen, dry_run=dry_run))
+            outcomes.extend(
+                await self._chunk(repository, chunk, columns, existing, seen, dry_run=dry_run)
+            )
         counts = {
             kind: sum(o.outcome == kind for o in outcomes)
             for kind in ("created", "duplicate", "rejected")
@@ -297,6 +305,7 @@ class ClientImporter:
         repository: ClientRepository,
         chunk: list[Row],
         columns: dict[str, int],
+        existing: KeyIndex[str],
         seen: KeyIndex[int],
         *,
         dry_run: bool,
@@ -311,25 +320,10 @@ class ClientImporter:
             else:
                 candidates.append((number, new_client_document(result.model_dump(), at)))
         all_keys = [DuplicateKeys.from_stored(d) for _, d in candidates]
-        found = await repository.find_duplicates(
-            emails=sorted({k.email for k in all_keys if k.email}),
-            phones=sorted({p for k in all_keys for p in k.phones}),
-            name_zips=sorted({k.name_zip for k in all_keys if k.name_zip}),
-        )
-        existing: KeyIndex[str] = KeyIndex()
-        for stored in found:  # oldest first, so the oldest holder of a key is named
-            existing.add(DuplicateKeys.from_stored(stored), stored["_id"])
         to_insert: list[Document] = []
         for (number, document), keys in zip(candidates, all_keys, strict=True):
-            match = existing.holder(keys)
-            if match is not None:
-                outcomes[number] = RowOutcome(
-                    row=number,
-                    outcome="duplicate",
-                    duplicate_of_client=match[0],
-                    matched_on=match[1],
-                )
-                continue
+            # Earlier rows first, so a dry run and the real import (where those rows are
+            # already stored) name the same reason.
             earlier = seen.holder(keys)
             if earlier is not None:
                 outcomes[number] = RowOutcome(
@@ -337,6 +331,15 @@ class ClientImporter:
                     outcome="duplicate",
                     duplicate_of_row=earlier[0],
                     matched_on=earlier[1],
+                )
+                continue
+            match = existing.holder(keys)
+            if match is not None:
+                outcomes[number] = RowOutcome(
+                    row=number,
+                    outcome="duplicate",
+                    duplicate_of_client=match[0],
+                    matched_on=match[1],
                 )
                 continue
             seen.add(keys, number)

@@ -144,6 +144,16 @@ class ClientRepository:
             cursor = cursor.limit(limit)
         return await cursor.to_list()
 
+    async def live_keys(self) -> AsyncIterator[Document]:
+        """The duplicate keys of every live client, oldest first (ids and keys only)."""
+        cursor = (
+            self._clients.find(LIVE, {"email_key": 1, "phone_keys": 1, "name_zip_key": 1})
+            .sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+            .batch_size(2000)
+        )
+        async for document in cursor:
+            yield document
+
     async def replace_fields(
         self, client_id: str, version: int, fields: Document, event: Envelope
     ) -> Document | None:
