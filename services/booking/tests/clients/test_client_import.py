@@ -263,3 +263,27 @@ async def test_a_ten_thousand_row_file_imports_and_exports_with_its_duplicates_s
     exported = list(csv.DictReader(io.StringIO(export.text)))
     assert len(exported) == 9_998
     assert len({r["id"] for r in exported}) == 9_998
+
+
+async def test_a_semicolon_separated_csv_with_a_byte_order_mark_imports(
+    booking: httpx.AsyncClient,
+) -> None:
+    content = "\ufeffFirst Name;Surname;ZIP\nJo;March;01742\n".encode()
+    mapping = {"first_name": "First Name", "last_name": "Surname", "postal_code": "ZIP"}
+    response = await booking.post("/clients/import", **upload(content, mapping=mapping))
+    assert response.status_code == 200, response.text
+    [outcome] = response.json()["outcomes"]
+    client = (await booking.get(f"/clients/{outcome['client_id']}")).json()
+    assert (client["first_name"], client["address"]["postal_code"]) == ("Jo", "01742")
+
+
+async def test_a_file_over_the_row_limit_is_refused_before_anything_is_written(
+    booking: httpx.AsyncClient, db: AsyncDatabase[Document]
+) -> None:
+    content = b"First Name\n" + b"Jo\n" * 100_001
+    response = await booking.post(
+        "/clients/import", **upload(content, mapping={"first_name": "First Name"})
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"] == {"max_rows": 100_000}
+    assert await db["clients"].count_documents({}) == 0

@@ -86,15 +86,11 @@ class Table:
     def _csv_rows(self) -> Iterator[list[str]]:
         text = io.TextIOWrapper(self._file, encoding="utf-8-sig", newline="")
         try:
-            sample = text.read(8192)
+            # The delimiter is whichever of , ; tab the header line uses most.
+            header = text.readline()
             text.seek(0)
-            try:
-                dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-                    sample, delimiters=",;\t"
-                )
-            except csv.Error:
-                dialect = csv.excel
-            for cells in csv.reader(text, dialect):
+            delimiter = max(",;\t", key=header.count)
+            for cells in csv.reader(text, delimiter=delimiter):
                 yield [c.strip() for c in cells]
         except UnicodeDecodeError as exc:
             raise BadRequest(
@@ -116,6 +112,8 @@ class Table:
             sheet = workbook.worksheets[0]
             for values in sheet.iter_rows(values_only=True):
                 yield [_cell(v) for v in values]
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise BadRequest("The .xlsx workbook cannot be read.") from exc
         finally:
             workbook.close()
 
