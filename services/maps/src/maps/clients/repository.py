@@ -55,17 +55,7 @@ class ClientProjection:
     async def apply_client(
         self, ctx: HandlerContext, client: ClientRecord, postal_code: str
     ) -> None:
-        fields: dict[str, Any] = {
-            "known": True,
-            "deleted": False,
-            "first_name": client.first_name,
-            "last_name": client.last_name,
-            "organization": client.organization,
-            "organization_key": (client.organization or "").strip().casefold() or None,
-            "address": client.address.model_dump() if client.address else None,
-            "postal_code": postal_code or None,
-            "tags": client.tags,
-        }
+        fields = client_fields(client, postal_code)
         await ctx.apply_once(
             self._clients, {"_id": client.client_id}, {"$set": fields}, upsert=True
         )
@@ -144,8 +134,8 @@ class ClientProjection:
     async def count(self, query: Document) -> int:
         return await self._clients.count_documents({**query, **_LIVE})
 
-    async def find(self, query: Document) -> list[ProjectedClient]:
-        cursor = self._clients.find({**query, **_LIVE}, _PROJECTED).sort("_id", 1)
+    async def find(self, query: Document, *, limit: int = 0) -> list[ProjectedClient]:
+        cursor = self._clients.find({**query, **_LIVE}, _PROJECTED, limit=limit).sort("_id", 1)
         return [_client(document) async for document in cursor]
 
     async def find_by_ids(self, client_ids: Sequence[str]) -> list[ProjectedClient]:
@@ -161,6 +151,21 @@ class ClientProjection:
 
 
 _LIVE: Document = {"known": True, "deleted": False}
+
+
+def client_fields(client: ClientRecord, postal_code: str) -> dict[str, Any]:
+    """The projected fields of one client record (also what a bulk seed writes)."""
+    return {
+        "known": True,
+        "deleted": False,
+        "first_name": client.first_name,
+        "last_name": client.last_name,
+        "organization": client.organization,
+        "organization_key": (client.organization or "").strip().casefold() or None,
+        "address": client.address.model_dump() if client.address else None,
+        "postal_code": postal_code or None,
+        "tags": client.tags,
+    }
 
 
 def _client(document: Document) -> ProjectedClient:

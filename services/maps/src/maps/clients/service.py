@@ -36,8 +36,10 @@ class ClientSelector:
             return SelectedClients(clients, [i for i in ids if i not in found])
         assert selection.filter is not None
         query = filter_query(selection.filter)
-        _check_limit(await self._projection.count(query), limit, what)
-        return SelectedClients(await self._projection.find(query), [])
+        clients = await self._projection.find(query, limit=limit + 1)
+        if len(clients) > limit:
+            _check_limit(await self._projection.count(query), limit, what)
+        return SelectedClients(clients, [])
 
 
 def _check_limit(count: int, limit: int, what: str) -> None:

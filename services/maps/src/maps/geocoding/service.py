@@ -51,7 +51,8 @@ class GeocodingService:
         wanted = {a.key: a for a in addresses if not a.is_blank}
         now = datetime.now(UTC)
         resolutions: dict[str, Resolution] = {}
-        for key, entry in (await self._cache.get_many(list(wanted))).items():
+        cached = await self._cache.get_many(list(wanted))
+        for key, entry in cached.items():
             if entry.location is not None:
                 resolutions[key] = Resolution(entry.location)
             elif entry.retry_after is not None and entry.retry_after > now:
@@ -71,7 +72,7 @@ class GeocodingService:
         if learnt:
             # Counted before it is cached: a look-up made is a look-up paid for.
             await self._ledger.record(location_lookups=len(learnt), at=now)
-            await self._cache.put_many(learnt)
+            await self._cache.put_many(learnt, replacing=set(cached))
         return GeocodingOutcome(resolutions, len(learnt))
 
     async def _ask_providers(self, address: NormalisedAddress) -> Location | None:
