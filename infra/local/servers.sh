@@ -61,7 +61,7 @@ go_env() {
 # --- install ---------------------------------------------------------------
 
 kafka_home="$cache/kafka-$KAFKA_VERSION"
-ferretdb_src_hash() { cat "$here/ferretdb/main.go" "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" | sha256sum | cut -c1-12; }
+ferretdb_src_hash() { cat "$here"/ferretdb/*.go "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" | sha256sum | cut -c1-12; }
 ferretdb_bin() { echo "$cache/bin/ferretdb-sqlite-$FERRETDB_VERSION-$(ferretdb_src_hash)"; }
 versitygw_bin="$cache/bin/versitygw-$VERSITYGW_VERSION/versitygw"
 stripe_bin="$cache/bin/stripe-mock-$STRIPE_MOCK_VERSION/stripe-mock"
@@ -233,7 +233,7 @@ STUDIO_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
 STUDIO_S3_ENDPOINT_URL=http://127.0.0.1:$S3_PORT
 STUDIO_S3_ACCESS_KEY=$S3_ACCESS_KEY
 STUDIO_S3_SECRET_KEY=$S3_SECRET_KEY
-STUDIO_STRIPE_API_BASE=http://127.0.0.1:$STRIPE_HTTP_PORT
+BOOKING_STRIPE_API_BASE=http://127.0.0.1:$STRIPE_HTTP_PORT
 EOF
 }
 
