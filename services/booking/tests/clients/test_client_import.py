@@ -155,6 +155,23 @@ async def test_the_real_import_creates_what_the_dry_run_promised_and_a_rerun_cre
     assert await db["clients"].count_documents({}) == 3
 
 
+async def test_an_import_told_to_allow_duplicates_creates_them_and_still_names_the_match(
+    booking: httpx.AsyncClient, db: AsyncDatabase[Document]
+) -> None:
+    bob = await booking.post("/clients", json={"first_name": "Bob", "email": "bob@example.com"})
+    response = await booking.post(
+        "/clients/import", **upload(csv_file(MIXED_ROWS), allow_duplicates="true")
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["created"], report["duplicates"], report["rejected"]) == (5, 0, 4)
+    rows = outcomes_by_row(report)
+    assert rows[3]["outcome"] == "created"
+    assert rows[3]["duplicate_of_client"] == bob.json()["id"]
+    assert (rows[11]["duplicate_of_row"], rows[11]["matched_on"]) == (10, ["name_and_postal_code"])
+    assert await db["clients"].count_documents({}) == 6
+
+
 async def test_an_excel_file_imports_through_a_saved_template(
     booking: httpx.AsyncClient, db: AsyncDatabase[Document]
 ) -> None:

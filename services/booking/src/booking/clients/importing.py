@@ -268,7 +268,10 @@ class ClientImporter:
         mapping: dict[str, str],
         *,
         dry_run: bool,
+        allow_duplicates: bool = False,
     ) -> ImportReport:
+        """Import `table`; likely duplicates are skipped unless `allow_duplicates`, in which
+        case they are created and their report entry still names what they match."""
         header, _ = await asyncio.to_thread(table.check)
         columns = column_positions(header, mapping)
         rows = table.rows()
@@ -283,7 +286,15 @@ class ClientImporter:
         outcomes: list[RowOutcome] = []
         while chunk := await asyncio.to_thread(list, itertools.islice(rows, CHUNK_ROWS)):
             outcomes.extend(
-                await self._chunk(repository, chunk, columns, existing, seen, dry_run=dry_run)
+                await self._chunk(
+                    repository,
+                    chunk,
+                    columns,
+                    existing,
+                    seen,
+                    dry_run=dry_run,
+                    allow_duplicates=allow_duplicates,
+                )
             )
         counts = {
             kind: sum(o.outcome == kind for o in outcomes)
@@ -307,6 +318,7 @@ class ClientImporter:
         seen: KeyIndex[int],
         *,
         dry_run: bool,
+        allow_duplicates: bool,
     ) -> list[RowOutcome]:
         parsed = [(number, parse_row(cells, columns)) for number, cells in chunk]
         at = now()
@@ -323,27 +335,20 @@ class ClientImporter:
             # Earlier rows first, so a dry run and the real import (where those rows are
             # already stored) name the same reason.
             earlier = seen.holder(keys)
-            if earlier is not None:
-                outcomes[number] = RowOutcome(
-                    row=number,
-                    outcome="duplicate",
-                    duplicate_of_row=earlier[0],
-                    matched_on=earlier[1],
-                )
-                continue
-            match = existing.holder(keys)
-            if match is not None:
-                outcomes[number] = RowOutcome(
-                    row=number,
-                    outcome="duplicate",
-                    duplicate_of_client=match[0],
-                    matched_on=match[1],
-                )
+            match = None if earlier is not None else existing.holder(keys)
+            outcome = RowOutcome(
+                row=number,
+                outcome="created",
+                duplicate_of_row=earlier[0] if earlier else None,
+                duplicate_of_client=match[0] if match else None,
+                matched_on=(earlier or match or (None, []))[1],
+            )
+            if (earlier or match) and not allow_duplicates:
+                outcomes[number] = outcome.model_copy(update={"outcome": "duplicate"})
                 continue
             seen.add(keys, number)
-            outcomes[number] = RowOutcome(
-                row=number, outcome="created", client_id=None if dry_run else document["_id"]
-            )
+            outcome.client_id = None if dry_run else document["_id"]
+            outcomes[number] = outcome
             to_insert.append(
                 new_document_with_events(document, client_event(ClientCreated, document))
             )

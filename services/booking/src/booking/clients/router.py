@@ -191,6 +191,9 @@ async def export_clients(
 
 ImportFile = Annotated[UploadFile, File(description="A .csv (UTF-8) or .xlsx file")]
 ImportTemplateName = Annotated[str | None, Form(description="A saved template's name")]
+ImportAllowDuplicates = Annotated[
+    bool, Form(description="Create likely duplicates too (they are still named in the report)")
+]
 ImportMapping = Annotated[
     str | None, Form(description='JSON object, client field -> column header: {"email": "E-Mail"}')
 ]
@@ -203,10 +206,13 @@ async def _import(
     mapping: str | None,
     *,
     dry_run: bool,
+    allow_duplicates: bool,
 ) -> ImportReport:
     table = table_of(file.file, file.filename, file.content_type)
     columns = await template_service.resolve(repository, template=template, mapping=mapping)
-    return await client_importer.run(repository, table, columns, dry_run=dry_run)
+    return await client_importer.run(
+        repository, table, columns, dry_run=dry_run, allow_duplicates=allow_duplicates
+    )
 
 
 @router.post("/clients/import/dry-run", response_model=ImportReport)
@@ -215,10 +221,13 @@ async def dry_run_import(
     file: ImportFile,
     template: ImportTemplateName = None,
     mapping: ImportMapping = None,
+    allow_duplicates: ImportAllowDuplicates = False,
 ) -> ImportReport:
     """Report per row what an import would do (created, duplicate of a client or of an earlier
     row, rejected with the field and reason) without writing anything."""
-    return await _import(repository, file, template, mapping, dry_run=True)
+    return await _import(
+        repository, file, template, mapping, dry_run=True, allow_duplicates=allow_duplicates
+    )
 
 
 @router.post("/clients/import", response_model=ImportReport)
@@ -227,9 +236,12 @@ async def import_clients(
     file: ImportFile,
     template: ImportTemplateName = None,
     mapping: ImportMapping = None,
+    allow_duplicates: ImportAllowDuplicates = False,
 ) -> ImportReport:
     """Import the file: creates the rows a dry run reports as `created`, skips the rest."""
-    return await _import(repository, file, template, mapping, dry_run=False)
+    return await _import(
+        repository, file, template, mapping, dry_run=False, allow_duplicates=allow_duplicates
+    )
 
 
 def _template_out(document: Document) -> ImportTemplate:
