@@ -96,13 +96,30 @@ class Service:
         link: Document = answer.json()
         return link
 
+    async def drain_outbox(self) -> None:
+        """Wait until the relay published every event, so it is idle when the app stops.
+
+        Python 3.11's `asyncio.wait_for` can swallow a cancellation that arrives as its inner
+        wait completes; the kit relay's wait after a `notify()` then never ends at shutdown.
+        """
+
+        async def drained() -> bool:
+            for name in ("deliveries", "links", "downloads"):
+                if await self.ctx.db[name].count_documents({"_outbox.0": {"$exists": True}}):
+                    return False
+            return True
+
+        await eventually(drained, timeout=30, what="the outbox to drain")
+        await asyncio.sleep(0.2)
+
     @staticmethod
     def path_of(url: str) -> str:
         """The public path of a link URL (the gateway proxies /d/<token> unchanged)."""
         return "/d/" + url.rsplit("/d/", 1)[1]
 
-    async def events(self, delivery_id: str, wanted: int) -> list[Document]:
-        return await delivery_events(self.infra.kafka_bootstrap, delivery_id, wanted)
+    async def events(self, delivery_id: str, event_type: str, wanted: int = 1) -> list[Document]:
+        """The delivery's events of `event_type` (waits for `wanted` of them, at most 30 s)."""
+        return await delivery_events(self.infra.kafka_bootstrap, delivery_id, event_type, wanted)
 
 
 ServiceFactory = Callable[..., contextlib.AbstractAsyncContextManager[Service]]
@@ -133,7 +150,9 @@ async def open_delivery_service(unique: str, **overrides: Any) -> AsyncIterator[
     app = build_app("delivery", **settings)
     try:
         async with running(app) as http:
-            yield Service(http, context_of(app.state.platform), infra)
+            service = Service(http, context_of(app.state.platform), infra)
+            yield service
+            await service.drain_outbox()
     finally:
         client: AsyncMongoClient[Document] = AsyncMongoClient(infra.mongo_url)
         await client.drop_database(f"t_{unique}")
@@ -141,9 +160,9 @@ async def open_delivery_service(unique: str, **overrides: Any) -> AsyncIterator[
 
 
 async def delivery_events(
-    bootstrap: str, delivery_id: str, wanted: int, *, timeout: float = 30
+    bootstrap: str, delivery_id: str, event_type: str, wanted: int, *, timeout: float = 30
 ) -> list[Document]:
-    """The events of one delivery on delivery.events (keyed by delivery id), at least `wanted`."""
+    """One delivery's events of one type on delivery.events (keyed by delivery id)."""
     reader = AIOKafkaConsumer(
         TOPIC,
         bootstrap_servers=bootstrap,
@@ -158,9 +177,13 @@ async def delivery_events(
         while len(found) < wanted and time.monotonic() < deadline:
             for batch in (await reader.getmany(timeout_ms=300)).values():
                 found.extend(
-                    json.loads(r.value)
-                    for r in batch
-                    if r.key == delivery_id.encode() and r.value is not None
+                    event
+                    for event in (
+                        json.loads(r.value)
+                        for r in batch
+                        if r.key == delivery_id.encode() and r.value is not None
+                    )
+                    if event["type"] == event_type
                 )
             await asyncio.sleep(0)
     finally:

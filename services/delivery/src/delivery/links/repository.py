@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from kit.events.envelope import Envelope
 from kit.events.outbox import new_document_with_events, with_events
@@ -14,6 +15,10 @@ from kit.mongo import Document, IndexSpec
 
 LINKS = "links"
 DOWNLOADS = "downloads"
+# Numbered uses of a limited thing (downloads of a limited link, wrong PINs): one document per
+# use under a unique id. FerretDB 1.24 loses concurrent `$inc`s and runs findAndModify's
+# condition and update apart, so a counter in the link could not hold a limit; a unique index can.
+SLOTS = "link_slots"
 GRANTS_KEPT = 20
 
 INDEXES = [
@@ -21,7 +26,11 @@ INDEXES = [
     IndexSpec(LINKS, [("delivery_id", 1), ("created_at", 1)], name="by_delivery"),
     IndexSpec(LINKS, [("expired_notified", 1), ("expires_at", 1)], name="expiry_sweep"),
     IndexSpec(DOWNLOADS, [("delivery_id", 1), ("at", -1)], name="by_delivery"),
+    IndexSpec(DOWNLOADS, [("link_id", 1)], name="by_link"),
+    IndexSpec(SLOTS, [("link_id", 1), ("kind", 1)], name="by_link"),
 ]
+
+SlotKind = Literal["download", "wrong_pin"]
 
 _NO_OUTBOX = {"_outbox": 0}
 
@@ -30,6 +39,7 @@ class LinkRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._links = db[LINKS]
         self._downloads = db[DOWNLOADS]
+        self._slots = db[SLOTS]
 
     async def insert(self, document: Document, events: list[Envelope]) -> None:
         await self._links.insert_one(new_document_with_events(document, *events))
@@ -38,26 +48,54 @@ class LinkRepository:
         if documents:
             await self._links.insert_many(documents)
 
+    async def _with_counts(self, link: Document | None) -> Document | None:
+        """The link with `downloads` and `pin_failures` counted from their records."""
+        if link is None:
+            return None
+        link["downloads"] = await self._downloads.count_documents({"link_id": link["_id"]})
+        link["pin_failures"] = await self._slots.count_documents(
+            {"link_id": link["_id"], "kind": "wrong_pin"}
+        )
+        return link
+
     async def by_token_hash(self, token_hash: str) -> Document | None:
-        return await self._links.find_one({"token_hash": token_hash}, _NO_OUTBOX)
+        return await self._with_counts(
+            await self._links.find_one({"token_hash": token_hash}, _NO_OUTBOX)
+        )
 
     async def get(self, delivery_id: str, link_id: str) -> Document | None:
-        return await self._links.find_one({"_id": link_id, "delivery_id": delivery_id}, _NO_OUTBOX)
+        return await self._with_counts(
+            await self._links.find_one({"_id": link_id, "delivery_id": delivery_id}, _NO_OUTBOX)
+        )
 
     async def for_delivery(self, delivery_id: str) -> list[Document]:
         cursor = self._links.find({"delivery_id": delivery_id}, _NO_OUTBOX).sort("created_at", 1)
-        return await cursor.to_list()
+        return [
+            link
+            for link in [await self._with_counts(d) for d in await cursor.to_list()]
+            if link is not None
+        ]
+
+    async def take_slot(self, link_id: str, kind: SlotKind, limit: int) -> int | None:
+        """The number of the use this call took (1..limit), or None when all are taken."""
+        used = await self._slots.count_documents({"link_id": link_id, "kind": kind})
+        for number in range(used + 1, limit + 1):
+            try:
+                await self._slots.insert_one(
+                    {"_id": f"{link_id}:{kind}:{number}", "link_id": link_id, "kind": kind}
+                )
+            except DuplicateKeyError:
+                continue  # taken by a concurrent request: try the next one
+            return number
+        return None
 
     async def update(self, link_id: str, selector: Document, update: Document) -> Document | None:
         """Apply `update` if the link still matches `selector`; the link after, or None."""
         # No projection: FerretDB 1.24's findAndModify does not implement `fields`.
-        return await self._links.find_one_and_update(
-            {"_id": link_id, **selector}, update, return_document=ReturnDocument.AFTER
-        )
-
-    async def record_pin_failure(self, link_id: str, max_attempts: int) -> Document | None:
-        return await self.update(
-            link_id, {"pin_failures": {"$lt": max_attempts}}, {"$inc": {"pin_failures": 1}}
+        return await self._with_counts(
+            await self._links.find_one_and_update(
+                {"_id": link_id, **selector}, update, return_document=ReturnDocument.AFTER
+            )
         )
 
     async def add_grant(self, link_id: str, grant_hash: str) -> None:
@@ -65,13 +103,6 @@ class LinkRepository:
             {"_id": link_id},
             {"$push": {"grants": {"$each": [grant_hash], "$slice": -GRANTS_KEPT}}},
         )
-
-    async def take_download(self, link: Document, now: datetime) -> Document | None:
-        """Count one download if the link is still usable at `now` (atomic with the checks)."""
-        selector: Document = {"revoked_at": None, "expires_at": {"$gt": now}}
-        if link.get("download_limit") is not None:
-            selector["downloads"] = {"$lt": link["download_limit"]}
-        return await self.update(link["_id"], selector, {"$inc": {"downloads": 1}})
 
     async def log_download(self, document: Document, events: list[Envelope]) -> None:
         await self._downloads.insert_one(new_document_with_events(document, *events))

@@ -56,10 +56,8 @@ def new_link(
         "recipient_name": request.name,
         "pin_salt": salt,
         "pin_hash": _pin_hash(salt, request.pin) if request.pin else None,
-        "pin_failures": 0,
         "grants": [],
         "download_limit": request.download_limit,
-        "downloads": 0,
         "expires_at": now + timedelta(days=days),
         "revoked_at": None,
         "expired_notified": False,
@@ -97,9 +95,9 @@ def state_of(link: Document, now: datetime, max_attempts: int) -> LinkState:
     if link["expires_at"] <= now:
         return "expired"
     limit = link["download_limit"]
-    if limit is not None and link["downloads"] >= limit:
+    if limit is not None and link.get("downloads", 0) >= limit:
         return "exhausted"
-    if link["pin_hash"] is not None and link["pin_failures"] >= max_attempts:
+    if link["pin_hash"] is not None and link.get("pin_failures", 0) >= max_attempts:
         return "locked"
     return "active"
 
@@ -112,7 +110,7 @@ def link_out(ctx: DeliveryContext, link: Document, now: datetime) -> LinkOut:
         recipient_name=link["recipient_name"],
         pin_required=link["pin_hash"] is not None,
         download_limit=link["download_limit"],
-        downloads=link["downloads"],
+        downloads=link.get("downloads", 0),
         expires_at=link["expires_at"],
         revoked_at=link["revoked_at"],
         state=state_of(link, now, ctx.settings.pin_max_attempts),
@@ -252,8 +250,8 @@ async def unlock(ctx: DeliveryContext, token: str, pin: str) -> str:
         await repository.add_grant(link["_id"], _hash(grant))
         return grant
     maximum = ctx.settings.pin_max_attempts
-    after = await repository.record_pin_failure(link["_id"], maximum)
-    left = 0 if after is None else max(0, maximum - after["pin_failures"])
+    attempt = await repository.take_slot(link["_id"], "wrong_pin", maximum)
+    left = 0 if attempt is None else maximum - attempt
     if left == 0:
         raise PinLocked(
             "Too many wrong PINs: this link is locked. Ask the studio for a new one.",
@@ -283,12 +281,11 @@ async def download(
         raise NotFound(f"This delivery has no {kind} number {index}.")
     entry = entries[index - 1]
     repository = LinkRepository(ctx.db)
-    now = datetime.now(UTC)
-    counted = await repository.take_download(opened.link, now)
-    if counted is None:  # used up, revoked or expired since it was opened
-        await open_link(ctx, token, grant)
-        raise LinkGone(GONE_MESSAGES["exhausted"], detail={"reason": "exhausted"})
     link = opened.link
+    limit = link["download_limit"]
+    if limit is not None and await repository.take_slot(link["_id"], "download", limit) is None:
+        raise LinkGone(GONE_MESSAGES["exhausted"], detail={"reason": "exhausted"})
+    now = datetime.now(UTC)
     event = ctx.event(
         DeliveryDownloaded(
             delivery_id=link["delivery_id"],

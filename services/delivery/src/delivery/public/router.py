@@ -51,6 +51,11 @@ def _refusal(ctx: DeliveryContext, request: Request, token: str, error: StudioEr
     return HTMLResponse(page, status_code=error.status_code, headers=headers)
 
 
+def _is_https(request: Request) -> bool:
+    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
+    return proto.split(",")[0].strip() == "https"
+
+
 def _client_address(request: Request) -> str:
     forwarded = request.headers.get("x-forwarded-for")
     if forwarded:
@@ -97,7 +102,7 @@ async def enter_pin(ctx: ContextDep, request: Request, token: str) -> Response:
             path=f"/d/{token}",
             httponly=True,
             samesite="lax",
-            secure=ctx.settings.public_base_url.startswith("https://"),
+            secure=_is_https(request),
             max_age=7 * 24 * 3600,
         )
     return response
