@@ -46,10 +46,11 @@ async def test_a_delivering_run_is_packaged_once_even_when_its_event_comes_twice
         images = await service.upload("s9", 3)
         topic = f"t.{unique}.render.events"
         await ensure_topics(service.infra.kafka_bootstrap, [topic], partitions=1)
-        event = run_completed("run-42", list(images), deliver=True)
-        ignored = run_completed("run-43", list(images), deliver=False)
+        run_id = f"run-{unique}"
+        event = run_completed(run_id, list(images), deliver=True)
+        ignored = run_completed(f"other-{unique}", list(images), deliver=False)
         republished = Envelope.wrap(  # the producer's relay sent it again under a new id
-            event.payload(RunCompleted), subject="run-42", source=source_of("render")
+            event.payload(RunCompleted), subject=run_id, source=source_of("render")
         )
         publisher = EventPublisher(service.infra.kafka_bootstrap, client_id="test")
         consumer = EventConsumer(
@@ -64,7 +65,7 @@ async def test_a_delivering_run_is_packaged_once_even_when_its_event_comes_twice
         task = asyncio.create_task(consumer.run(stop))
         try:
             await publisher.publish_many(topic, [event, event, ignored, republished])
-            delivery = await service.settled("run-run-42")
+            delivery = await service.settled(f"run-{run_id}")
 
             async def all_handled() -> bool:
                 return await service.ctx.db["consumed_events"].count_documents({}) == 3
@@ -75,12 +76,12 @@ async def test_a_delivering_run_is_packaged_once_even_when_its_event_comes_twice
             await task
             await publisher.stop()
         assert delivery["status"] == "ready"
-        assert delivery["run_id"] == "run-42"
+        assert delivery["run_id"] == run_id
         assert len(delivery["files"]) == 3
         listed = (await service.http.get("/deliveries", params={"session_id": "s9"})).json()
-        assert [d["id"] for d in listed] == ["run-run-42"]
-        [ready] = await service.events("run-run-42", "delivery.delivery.ready.v1")
-        assert ready["data"]["run_id"] == "run-42"
+        assert [d["id"] for d in listed] == [f"run-{run_id}"]
+        [ready] = await service.events(f"run-{run_id}", "delivery.delivery.ready.v1")
+        assert ready["data"]["run_id"] == run_id
         assert ready["data"]["link_url"].startswith("https://photos.example.com/d/")
         links = delivery["links"]
         assert len(links) == 1

@@ -33,7 +33,7 @@ class DeliverySettings(ServiceSettings):
     # Multipart part size (S3's minimum is 5 MiB) and uploads in flight: memory is bounded by
     # about (concurrency * 2 + 1) parts, whatever the delivery's size.
     upload_part_bytes: int = Field(default=8 * MIB, ge=5 * MIB, le=512 * MIB)
-    upload_concurrency: int = Field(default=4, ge=1, le=32)
+    upload_concurrency: int = Field(default=8, ge=1, le=32)
     # A packaging claim older than this is taken over by another process (it crashed).
     packaging_lease_seconds: int = Field(default=3600, ge=10)
 

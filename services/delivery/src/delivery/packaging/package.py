@@ -152,7 +152,7 @@ def build_package(
                 key = f"{prefix}/archives/{name}"
                 written.append(key)
                 members = [sources[i] for i in group]
-                archive = _write_archive(
+                archive = write_archive(
                     client,
                     images_bucket,
                     deliveries_bucket,
@@ -234,7 +234,7 @@ def _copy_file(
     return PackedFile(source.name, source.key, key, size, "")
 
 
-def _write_archive(
+def write_archive(
     client: Any,
     images_bucket: str,
     deliveries_bucket: str,
