@@ -75,7 +75,7 @@ async def write_clients_through_outbox(
             await clients.update_one(
                 {"_id": client_id}, with_events({"$set": {"tags": ["senior"]}}, update)
             )
-        relay.notify()
+        relay.notify("clients", client_id)
     return envelopes
 
 

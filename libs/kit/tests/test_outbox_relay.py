@@ -24,12 +24,15 @@ class CrashAfterPublish(OutboxRelay):
     crashes = 1
 
     async def _mark_sent(
-        self, collection: AsyncCollection[Document], document_id: Any, records: list[Document]
+        self,
+        collection: AsyncCollection[Document],
+        document_ids: list[Any],
+        records: list[Document],
     ) -> None:
         if self.crashes:
             self.crashes -= 1
             raise ConnectionError("relay process died")
-        await super()._mark_sent(collection, document_id, records)
+        await super()._mark_sent(collection, document_ids, records)
 
 
 def created(client_id: str) -> Envelope:
@@ -85,6 +88,7 @@ async def test_events_written_while_the_relay_publishes_stay_for_its_next_pass(
             await super().publish_many(topic, envelopes, headers)
             if late.id not in [e.id for e in envelopes]:
                 await clients.update_one({"_id": "c1"}, with_events({"$set": {"x": 1}}, late))
+                relay.notify("clients", "c1")
 
     publisher = WriteDuringPublish(infra.kafka_bootstrap, client_id="test")
     relay = OutboxRelay(db, publisher, ["clients"], topic_for=lambda _: topic)
@@ -95,5 +99,32 @@ async def test_events_written_while_the_relay_publishes_stay_for_its_next_pass(
         assert [e["id"] for e in document["_outbox"]] == [late.id]
         assert await relay.publish_pending() == 1
         assert await asyncio.wait_for(read_topic(infra.kafka_bootstrap, topic, 2), 30)
+    finally:
+        await publisher.stop()
+
+
+async def test_the_relay_reads_notified_documents_and_a_periodic_scan_finds_the_rest(
+    infra: InfraSettings, db: AsyncDatabase[Document], unique: str
+) -> None:
+    topic = f"t.{unique}.booking.events"
+    await ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    publisher = EventPublisher(infra.kafka_bootstrap, client_id="test")
+    clients = db["clients"]
+    relay = OutboxRelay(db, publisher, ["clients"], scan_seconds=3600, topic_for=lambda _: topic)
+    try:
+        assert await relay.publish_pending() == 0  # the start-up scan: nothing yet
+        await clients.insert_many(
+            [new_document_with_events({"_id": f"c{i}"}, created(f"c{i}")) for i in range(5)]
+        )
+        relay.notify("clients", "c0", "c1")
+        assert await relay.publish_pending() == 2  # just the notified ones, read by _id
+        assert await relay.publish_pending() == 0  # no hint, no scan due yet
+        assert await clients.count_documents({"_outbox.0": {"$exists": True}}) == 3
+
+        relay.notify()  # no ids: scan (as the periodic scan does for a crashed writer's events)
+        assert await relay.publish_pending() == 3
+        assert await clients.count_documents({"_outbox.0": {"$exists": True}}) == 0
+        records = await read_topic(infra.kafka_bootstrap, topic, 5)
+        assert sorted(r.key for r in records) == [f"c{i}".encode() for i in range(5)]
     finally:
         await publisher.stop()

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
+
+# Only good against stripe-mock and loopback; refused in production.
+_LOCAL_SECRETS = {
+    "stripe_api_key": "sk_test_local",
+    "stripe_webhook_secret": "whsec_local_test_secret",
+    "link_secret": "local-link-secret-not-for-production",
+}
 
 
 class BookingSettings(ServiceSettings):
@@ -13,3 +21,33 @@ class BookingSettings(ServiceSettings):
     service: str = "booking"
     port: int = 8001
     database: str = "booking"
+
+    # Opening hours are entered in the studio's local time.
+    timezone: str = "UTC"
+    # Online bookings with a deposit are held this long for the payment, then freed.
+    hold_minutes: int = 30
+    # How far ahead of now the earliest online start may be.
+    online_lead_minutes: int = 60
+    # Where clients reach the public routes (through the gateway); used in signed links.
+    public_base_url: str = "http://127.0.0.1:8000"
+    stripe_api_base: str | None = None  # None: Stripe itself; stripe-mock locally
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    link_secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _secrets(self) -> BookingSettings:
+        missing = [name for name in _LOCAL_SECRETS if getattr(self, name) is None]
+        if missing and self.infra.environment == "production":
+            names = ", ".join(f"BOOKING_{n.upper()}" for n in missing)
+            raise ValueError(f"production needs these secrets set: {names}")
+        for name in missing:
+            setattr(self, name, SecretStr(_LOCAL_SECRETS[name]))
+        if self.stripe_api_base is None and self.infra.environment != "production":
+            self.stripe_api_base = "http://127.0.0.1:12111"
+        return self
+
+    def secret(self, name: str) -> str:
+        value: SecretStr | None = getattr(self, name)
+        assert value is not None
+        return value.get_secret_value()

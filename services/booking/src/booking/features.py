@@ -6,11 +6,12 @@ feature touches only its own folder and this list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from fastapi import APIRouter
 
+from kit.app import Platform
 from kit.mongo import IndexSpec
 
 
@@ -20,4 +21,6 @@ class Feature:
     indexes: Sequence[IndexSpec] = ()
     # Collections whose documents carry outbox events (relayed to booking.events).
     outbox_collections: Sequence[str] = ()
-    collections: Sequence[str] = field(default_factory=tuple)
+    # Background work of the API process (sweepers), started and stopped with it.
+    on_start: Sequence[Callable[[Platform], Awaitable[None]]] = ()
+    on_stop: Sequence[Callable[[Platform], Awaitable[None]]] = ()

@@ -25,6 +25,8 @@ def service_spec() -> ServiceSpec:
         indexes=[i for f in FEATURES for i in f.indexes],
         outbox_collections=sorted({c for f in FEATURES for c in f.outbox_collections}),
         topics=[contracts.TOPIC],
+        on_start=[h for f in FEATURES for h in f.on_start],
+        on_stop=[h for f in FEATURES for h in f.on_stop],
     )
 
 

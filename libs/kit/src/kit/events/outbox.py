@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from kit.mongo import Document, IndexSpec
 log = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "_outbox"
+PENDING = {f"{OUTBOX_FIELD}.0": {"$exists": True}}
 
 
 def with_events(update: dict[str, Any], *events: Envelope) -> dict[str, Any]:
@@ -45,7 +47,14 @@ def outbox_indexes(collections: Sequence[str]) -> list[IndexSpec]:
 
 
 class OutboxRelay:
-    """Publishes the outbox events of `collections` to the events' topics."""
+    """Publishes the outbox events of `collections` to the events' topics.
+
+    Writers tell the relay which documents they gave events (`notify(collection, *ids)`), and
+    it reads those by `_id`. A full scan for pending events runs at start, when `notify()` is
+    called without ids, and every `scan_seconds` after that: it finds what a crash (or another
+    process) left. The MongoDB-wire server here only uses indexes for `_id`, so a scan reads
+    the whole collection; the hints keep that off the hot path.
+    """
 
     def __init__(
         self,
@@ -54,6 +63,7 @@ class OutboxRelay:
         collections: Sequence[str],
         *,
         poll_seconds: float = 0.5,
+        scan_seconds: float = 30.0,
         batch: int = 200,
         topic_for: Callable[[Envelope], str] | None = None,
     ) -> None:
@@ -61,39 +71,87 @@ class OutboxRelay:
         self._publisher = publisher
         self._collections = list(collections)
         self._poll_seconds = poll_seconds
+        self._scan_seconds = scan_seconds
         self._batch = batch
         self._topic_for = topic_for or topic_of
         self._wake = asyncio.Event()
+        self._hints: dict[str, set[Any]] = {}
+        self._scan_due = True
+        self._last_scan = 0.0
 
-    def notify(self) -> None:
-        """Called after a write that carried events, so they go out without waiting for a poll."""
+    def notify(self, collection: str | None = None, *document_ids: Any) -> None:
+        """Called after a write that carried events, so they go out without waiting.
+
+        With a collection and ids, the relay reads just those documents; without, it scans.
+        """
+        if collection is None or not document_ids:
+            self._scan_due = True
+        else:
+            self._hints.setdefault(collection, set()).update(document_ids)
         self._wake.set()
 
     async def publish_pending(self) -> int:
-        """One pass over every collection; returns how many events were published."""
+        """One pass; returns how many events were published."""
+        hints, self._hints = self._hints, {}
+        scan = self._scan_due or time.monotonic() - self._last_scan >= self._scan_seconds
+        if scan:
+            self._scan_due = False
+            self._last_scan = time.monotonic()
         published = 0
-        for name in self._collections:
-            collection = self._db[name]
-            cursor = collection.find(
-                {f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_FIELD: 1}
-            ).limit(self._batch)
-            async for document in cursor:
-                records: list[dict[str, Any]] = document[OUTBOX_FIELD]
-                envelopes = [Envelope.from_record(r) for r in records]
-                by_topic: dict[str, list[Envelope]] = {}
-                for envelope in envelopes:
-                    by_topic.setdefault(self._topic_for(envelope), []).append(envelope)
-                for topic, group in by_topic.items():
-                    await self._publisher.publish_many(topic, group)
-                await self._mark_sent(collection, document["_id"], records)
-                published += len(records)
+        try:
+            for name in self._collections:
+                collection = self._db[name]
+                if scan:
+                    documents = (
+                        await collection.find(PENDING, {OUTBOX_FIELD: 1})
+                        .limit(self._batch)
+                        .to_list()
+                    )
+                    if len(documents) == self._batch:
+                        self._scan_due = True  # more may be waiting beyond the batch
+                else:
+                    documents = []
+                    for document_id in hints.get(name, ()):
+                        found = await collection.find_one(
+                            {"_id": document_id, **PENDING}, {OUTBOX_FIELD: 1}
+                        )
+                        if found is not None:
+                            documents.append(found)
+                for start in range(0, len(documents), self._batch):
+                    published += await self._publish(
+                        collection, documents[start : start + self._batch]
+                    )
+        except BaseException:
+            for name, ids in hints.items():  # not lost: the next pass tries them again
+                self._hints.setdefault(name, set()).update(ids)
+            self._scan_due = self._scan_due or scan
+            raise
         return published
 
+    async def _publish(
+        self, collection: AsyncCollection[Document], documents: list[Document]
+    ) -> int:
+        records = [r for d in documents for r in d[OUTBOX_FIELD]]
+        by_topic: dict[str, list[Envelope]] = {}
+        for record in records:  # each document's events stay in order
+            envelope = Envelope.from_record(record)
+            by_topic.setdefault(self._topic_for(envelope), []).append(envelope)
+        for topic, envelopes in by_topic.items():
+            await self._publisher.publish_many(topic, envelopes)
+        await self._mark_sent(collection, [d["_id"] for d in documents], records)
+        return len(records)
+
     async def _mark_sent(
-        self, collection: AsyncCollection[Document], document_id: Any, records: list[Document]
+        self,
+        collection: AsyncCollection[Document],
+        document_ids: list[Any],
+        records: list[Document],
     ) -> None:
-        # Exact values, not a condition: events pushed meanwhile stay for the next pass.
-        await collection.update_one({"_id": document_id}, {"$pullAll": {OUTBOX_FIELD: records}})
+        # Exact values, not a condition: events pushed meanwhile stay for the next pass. Every
+        # record is unique (its event id), so pulling the batch's union from each is exact.
+        await collection.update_many(
+            {"_id": {"$in": document_ids}}, {"$pullAll": {OUTBOX_FIELD: records}}
+        )
 
     async def run(self) -> None:
         """Until cancelled: publish, then sleep until notified or the poll interval passes."""
@@ -103,7 +161,7 @@ class OutboxRelay:
             try:
                 if await self.publish_pending():
                     failures = 0
-                    continue  # more may be waiting beyond the batch
+                    continue  # more may be waiting
                 failures = 0
             except asyncio.CancelledError:
                 raise
@@ -112,8 +170,11 @@ class OutboxRelay:
                 log.warning("outbox relay pass failed (%s); retrying", exc)
                 await asyncio.sleep(min(5.0, 0.2 * 2**failures))
                 continue
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the task's
+            # cancellation when the wake-up lands at the same moment, and stop would hang.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+                async with asyncio.timeout(self._poll_seconds):
+                    await self._wake.wait()
 
 
 def topic_of(envelope: Envelope) -> str:

@@ -87,7 +87,7 @@ def sort_spec(sort: ClientSort) -> list[tuple[str, int]]:
 
 
 class ClientRepository:
-    def __init__(self, db: AsyncDatabase[Document], notify: Callable[[], None]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], notify: Callable[..., None]) -> None:
         self._clients = db[CLIENTS]
         self._templates = db[TEMPLATES]
         self._sessions = db[SESSIONS]
@@ -96,13 +96,13 @@ class ClientRepository:
 
     async def insert(self, document: Document, *events: Envelope) -> None:
         await self._clients.insert_one(new_document_with_events(document, *events))
-        self._notify()
+        self._notify(CLIENTS, document["_id"])
 
     async def insert_many(self, documents: Sequence[Document]) -> None:
         """Documents that already carry their events (`new_document_with_events`)."""
         if documents:
             await self._clients.insert_many(list(documents), ordered=False)
-            self._notify()
+            self._notify(CLIENTS, *(d["_id"] for d in documents))
 
     async def get(self, client_id: str) -> Document | None:
         return await self._clients.find_one({"_id": client_id}, {"_outbox": 0})
@@ -165,7 +165,7 @@ class ClientRepository:
         )
         if updated is None:
             return None
-        self._notify()
+        self._notify(CLIENTS, client_id)
         # FerretDB 1.24 has no projection in findAndModify: drop the outbox here.
         updated.pop("_outbox", None)
         return updated
@@ -185,7 +185,7 @@ class ClientRepository:
             ),
         )
         if result.modified_count:
-            self._notify()
+            self._notify(CLIENTS, client_id)
         return result.modified_count == 1
 
     async def count(self, query: Document) -> int:

@@ -37,7 +37,7 @@ router = APIRouter(tags=["clients"])
 
 def get_repository(platform: PlatformDep) -> ClientRepository:
     relay = platform.relay
-    return ClientRepository(platform.db, relay.notify if relay is not None else lambda: None)
+    return ClientRepository(platform.db, relay.notify if relay is not None else lambda *_: None)
 
 
 RepositoryDep = Annotated[ClientRepository, Depends(get_repository)]

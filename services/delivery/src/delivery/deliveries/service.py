@@ -294,5 +294,7 @@ async def packager_loop(ctx: DeliveryContext, wake: asyncio.Event) -> None:
             raise
         except Exception as exc:
             log.warning("packaging queue pass failed (%s); retrying", exc)
+        # asyncio.timeout, not wait_for: wait_for can swallow a cancellation on 3.11.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), ctx.settings.packaging_poll_seconds)
+            async with asyncio.timeout(ctx.settings.packaging_poll_seconds):
+                await wake.wait()

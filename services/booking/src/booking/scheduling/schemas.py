@@ -1,0 +1,163 @@
+"""What the scheduling routes take and answer."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from booking.scheduling.calendar import GRANULE_MINUTES
+
+ResourceKind = Literal["photographer", "room", "camera"]
+SessionState = Literal["pending", "held", "booked", "cancelled", "expired"]
+
+
+def _granular(minutes: int) -> int:
+    if minutes % GRANULE_MINUTES:
+        raise ValueError(f"must be a multiple of {GRANULE_MINUTES} minutes")
+    return minutes
+
+
+def _currency(code: str) -> str:
+    if not re.fullmatch(r"[A-Za-z]{3}", code):
+        raise ValueError("must be a three-letter ISO 4217 code")
+    return code.lower()
+
+
+Minutes = Annotated[int, Field(ge=0, le=24 * 60), AfterValidator(_granular)]
+Currency = Annotated[str, AfterValidator(_currency)]
+Colour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionTypeIn(Strict):
+    name: str = Field(min_length=1, max_length=120)
+    duration_minutes: Minutes = Field(gt=0)
+    buffer_after_minutes: Minutes = 0
+    start_every_minutes: Minutes = Field(default=30, gt=0)
+    deposit_minor: int = Field(default=0, ge=0)
+    currency: Currency = "usd"
+    colour: Colour = "#4a90d9"
+    bookable_online: bool = False
+    online_description: str | None = Field(default=None, max_length=4000)
+    # The resources that can hold a session of this type; online booking picks a free one.
+    resource_ids: list[str] = Field(default_factory=list)
+    active: bool = True
+
+
+class SessionType(SessionTypeIn):
+    id: str
+
+
+class ResourceIn(Strict):
+    name: str = Field(min_length=1, max_length=120)
+    kind: ResourceKind
+    active: bool = True
+
+
+class Resource(ResourceIn):
+    id: str
+
+
+class OpeningHoursIn(Strict):
+    """Weekly opening hours for one or more resources (one rule per resource is stored)."""
+
+    resource_ids: list[str] = Field(min_length=1)
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(min_length=1)
+    opens: time
+    closes: time
+    valid_from: date
+    valid_until: date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> OpeningHoursIn:
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("valid_until must not be before valid_from")
+        return self
+
+
+class OpeningHours(Strict):
+    id: str
+    resource_id: str
+    weekdays: list[int]
+    opens: time
+    closes: time
+    valid_from: date
+    valid_until: date | None
+
+
+class ClosureIn(Strict):
+    """A holiday or other closure; without `resource_id` the whole studio is closed."""
+
+    resource_id: str | None = None
+    first_day: date
+    last_day: date
+    reason: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _order(self) -> ClosureIn:
+        if self.last_day < self.first_day:
+            raise ValueError("last_day must not be before first_day")
+        return self
+
+
+class Closure(ClosureIn):
+    id: str
+
+
+class BookSession(Strict):
+    client_id: str
+    session_type_id: str
+    starts_at: AwareDatetime
+    # Empty: the first free resource among the session type's.
+    resource_ids: list[str] = Field(default_factory=list)
+    location: str | None = Field(default=None, max_length=300)
+    notes: str | None = Field(default=None, max_length=4000)
+    # Staff may book outside the opening hours (never over another booking).
+    outside_hours: bool = False
+
+
+class Reschedule(Strict):
+    starts_at: AwareDatetime
+    resource_ids: list[str] = Field(default_factory=list)
+    # The version the caller saw; a change made meanwhile answers 409.
+    version: int
+    outside_hours: bool = False
+
+
+class Cancel(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Session(BaseModel):
+    id: str
+    number: str | None
+    client_id: str
+    session_type_id: str
+    starts_at: datetime
+    ends_at: datetime
+    blocked_until: datetime
+    resource_ids: list[str]
+    location: str | None
+    notes: str | None
+    state: SessionState
+    hold_expires_at: datetime | None = None
+    cancel_reason: str | None = None
+    version: int
+
+
+class FreeStart(BaseModel):
+    starts_at: datetime
+    resource_ids: list[str]
+
+
+class Availability(BaseModel):
+    session_type_id: str
+    starts: list[FreeStart]
