@@ -22,6 +22,18 @@ _LOCAL_SECRETS = {
 }
 
 
+def fill_local_secrets(
+    settings: BaseSettings, local: dict[str, str], *, environment: str, prefix: str
+) -> None:
+    """Secrets left unset: an error naming them in production, the local value otherwise."""
+    missing = [name for name in local if getattr(settings, name) is None]
+    if missing and environment == "production":
+        names = ", ".join(f"{prefix}{n.upper()}" for n in missing)
+        raise ValueError(f"production needs these secrets set: {names}")
+    for name in missing:
+        setattr(settings, name, SecretStr(local[name]))
+
+
 class InfraSettings(BaseSettings):
     """Addresses and credentials of the shared servers (env prefix `STUDIO_`)."""
 
@@ -40,12 +52,7 @@ class InfraSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets(self) -> InfraSettings:
-        missing = [name for name in _LOCAL_SECRETS if getattr(self, name) is None]
-        if missing and self.environment == "production":
-            names = ", ".join(f"STUDIO_{n.upper()}" for n in missing)
-            raise ValueError(f"production needs these secrets set: {names}")
-        for name in missing:
-            setattr(self, name, SecretStr(_LOCAL_SECRETS[name]))
+        fill_local_secrets(self, _LOCAL_SECRETS, environment=self.environment, prefix="STUDIO_")
         return self
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import ServiceSettings
+from kit.settings import ServiceSettings, fill_local_secrets
 
 # Only good against stripe-mock and loopback; refused in production.
 _LOCAL_SECRETS = {
@@ -37,12 +37,9 @@ class BookingSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _secrets(self) -> BookingSettings:
-        missing = [name for name in _LOCAL_SECRETS if getattr(self, name) is None]
-        if missing and self.infra.environment == "production":
-            names = ", ".join(f"BOOKING_{n.upper()}" for n in missing)
-            raise ValueError(f"production needs these secrets set: {names}")
-        for name in missing:
-            setattr(self, name, SecretStr(_LOCAL_SECRETS[name]))
+        fill_local_secrets(
+            self, _LOCAL_SECRETS, environment=self.infra.environment, prefix="BOOKING_"
+        )
         if self.stripe_api_base is None and self.infra.environment != "production":
             self.stripe_api_base = "http://127.0.0.1:12111"
         return self
