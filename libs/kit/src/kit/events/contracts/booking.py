@@ -108,3 +108,7 @@ class PaymentFailed(PaymentRecord):
 
 class PaymentRefunded(PaymentRecord):
     event_type: ClassVar[str] = "booking.payment.refunded.v1"
+    # Added by the payments feature (optional, additive): this refund and the running total.
+    refund_id: str | None = None
+    refund_minor: int | None = None
+    refunded_total_minor: int | None = None
