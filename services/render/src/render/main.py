@@ -7,17 +7,24 @@ from fastapi import FastAPI
 from kit.app import ServiceSpec, create_service_app, serve
 from kit.events.contracts import render as contracts
 from render.config import RenderSettings
+from render.profiles import repository as profiles_repository
+from render.profiles.router import router as profiles_router
+
+
+def service_spec(settings: RenderSettings) -> ServiceSpec:
+    return ServiceSpec(
+        title="Render",
+        description=__doc__ or "",
+        routers=[profiles_router],
+        indexes=[*profiles_repository.INDEXES],
+        topics=[contracts.TOPIC],
+        buckets=[settings.infra.images_bucket],
+    )
 
 
 def create_app(settings: RenderSettings | None = None) -> FastAPI:
     settings = settings or RenderSettings()
-    spec = ServiceSpec(
-        title="Render",
-        description=__doc__ or "",
-        topics=[contracts.TOPIC],
-        buckets=[settings.infra.images_bucket],
-    )
-    return create_service_app(settings, spec)
+    return create_service_app(settings, service_spec(settings))
 
 
 def run() -> None:
