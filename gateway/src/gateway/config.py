@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
+
+# Only for the loopback servers of development and test; production must set its own.
+_LOCAL_JWT_SECRET = "studio-local-gateway-jwt-secret-not-for-production"
 
 
 class GatewaySettings(ServiceSettings):
@@ -18,6 +22,48 @@ class GatewaySettings(ServiceSettings):
     render_url: str = "http://127.0.0.1:8003"
     delivery_url: str = "http://127.0.0.1:8004"
     maps_url: str = "http://127.0.0.1:8005"
+
+    # Proxying: a service that does not connect in time answers 502, one that is silent 504.
+    upstream_connect_timeout_seconds: float = 3.0
+    upstream_read_timeout_seconds: float = 30.0
+    # Extra attempts of an idempotent read (GET, HEAD, OPTIONS) that did not reach the service.
+    read_retries: int = 2
+
+    # Users and tokens. The first owner is created at start when no user has that email.
+    jwt_secret: SecretStr | None = None
+    access_token_seconds: int = 900
+    refresh_token_days: int = 30
+    owner_email: str | None = None
+    owner_password: SecretStr | None = None
+
+    # Rate limits: at most N attempts per window, per address and per account.
+    login_window_seconds: int = 60
+    login_per_address: int = 30
+    login_per_account: int = 10
+    pin_window_seconds: int = 60
+    pin_per_address: int = 20
+    pin_per_link: int = 5
+    booking_window_seconds: int = 60
+    booking_per_address: int = 10
+
+    @model_validator(mode="after")
+    def _secrets(self) -> GatewaySettings:
+        if self.infra.environment == "production":
+            missing = [
+                f"GATEWAY_{name.upper()}"
+                for name in ("jwt_secret", "owner_email", "owner_password")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"production needs these settings: {', '.join(missing)}")
+        if self.jwt_secret is None:
+            self.jwt_secret = SecretStr(_LOCAL_JWT_SECRET)
+        return self
+
+    @property
+    def jwt_secret_value(self) -> str:
+        assert self.jwt_secret is not None
+        return self.jwt_secret.get_secret_value()
 
     @property
     def upstreams(self) -> dict[str, str]:

@@ -7,13 +7,50 @@ import functools
 import httpx
 from fastapi import FastAPI
 
+from gateway.access.tokens import TokenIssuer
 from gateway.config import GatewaySettings
+from gateway.context import GatewayContext, context_of
+from gateway.limits.service import RateLimiter
+from gateway.observability.docs import router as docs_router
+from gateway.observability.metrics import GatewayMetrics, MetricsMiddleware
+from gateway.observability.metrics import router as metrics_router
+from gateway.proxy.forwarding import Forwarder
+from gateway.proxy.router import router as proxy_router
+from gateway.users.router import router as users_router
+from gateway.users.service import UserService
 from kit.app import Platform, ReadinessCheck, ServiceSpec, create_service_app, serve
 from kit.mongo import ping
 
 
-async def _open_http(platform: Platform) -> None:
-    platform.extras["http"] = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+def _settings(platform: Platform) -> GatewaySettings:
+    settings = platform.settings
+    if not isinstance(settings, GatewaySettings):
+        raise TypeError("the gateway runs with GatewaySettings")
+    return settings
+
+
+async def _open_gateway(platform: Platform) -> None:
+    settings = _settings(platform)
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            settings.upstream_read_timeout_seconds,
+            connect=settings.upstream_connect_timeout_seconds,
+        ),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        follow_redirects=False,
+    )
+    platform.extras["http"] = client
+    issuer = TokenIssuer(settings.jwt_secret_value, settings.access_token_seconds)
+    users = UserService(platform.db, issuer, settings.refresh_token_days)
+    platform.extras["gateway"] = GatewayContext(
+        settings=settings,
+        forwarder=Forwarder(client, settings.upstreams, settings.read_retries),
+        issuer=issuer,
+        users=users,
+        limiter=RateLimiter(platform.db),
+    )
+    if settings.owner_email and settings.owner_password:
+        await users.ensure_owner(settings.owner_email, settings.owner_password.get_secret_value())
 
 
 async def _close_http(platform: Platform) -> None:
@@ -25,7 +62,7 @@ async def _mongo_ready(platform: Platform) -> None:
 
 
 async def _upstream_ready(url: str, platform: Platform) -> None:
-    client: httpx.AsyncClient = platform.extras["http"]
+    client: httpx.AsyncClient = context_of(platform).forwarder.client
     response = await client.get(f"{url}/readyz")
     if response.status_code != 200:
         raise RuntimeError(f"answered {response.status_code}")
@@ -40,11 +77,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     spec = ServiceSpec(
         title="Studio gateway",
         description=__doc__ or "",
+        routers=[users_router, metrics_router, docs_router, proxy_router],
         readiness=readiness,
-        on_start=[_open_http],
+        on_start=[_open_gateway],
         on_stop=[_close_http],
     )
-    return create_service_app(settings, spec)
+    app = create_service_app(settings, spec)
+    metrics = GatewayMetrics()
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
 
 
 def run() -> None:

@@ -1,0 +1,149 @@
+"""Streaming forwarding of one request to one service, and of its answer back.
+
+Neither body is ever held whole: the request body is read from the client as the service reads
+it, and the service's answer is relayed chunk by chunk as it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import Request
+from starlette.background import BackgroundTask
+from starlette.responses import StreamingResponse
+
+from kit.errors import BadGateway, GatewayTimeout, NotFound
+from kit.logging import REQUEST_ID_HEADER, current_request_id
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Hop-by-hop headers (RFC 9110 7.6.1) and what the gateway states itself.
+_NOT_FORWARDED = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "authorization",
+        "x-user-id",
+        "x-user-role",
+        REQUEST_ID_HEADER.lower(),
+    }
+)
+_NOT_RETURNED = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        REQUEST_ID_HEADER.lower(),
+    }
+)
+_RETRY_PAUSE_SECONDS = 0.1
+
+
+class Forwarder:
+    """Sends requests to the services by name; one per gateway process."""
+
+    def __init__(self, client: httpx.AsyncClient, upstreams: dict[str, str], read_retries: int):
+        self.client = client
+        self._upstreams = upstreams
+        self._read_retries = read_retries
+
+    def knows(self, service: str) -> bool:
+        return service in self._upstreams
+
+    async def forward(
+        self,
+        request: Request,
+        service: str,
+        path: str,
+        user: tuple[str, str] | None = None,
+    ) -> StreamingResponse:
+        """Send `request` to `service` at `path`; `user` is (id, role) for the service to see."""
+        base = self._upstreams.get(service)
+        if base is None:
+            raise NotFound(f"There is no service named {service!r}.")
+        headers = [
+            (name, value)
+            for name, value in request.headers.raw
+            if name.decode("latin-1").lower() not in _NOT_FORWARDED
+        ]
+        request_id = current_request_id()
+        if request_id:
+            headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+        if user is not None:
+            headers.append((b"x-user-id", user[0].encode()))
+            headers.append((b"x-user-role", user[1].encode()))
+        method = request.method.upper()
+        url = httpx.URL(base.rstrip("/") + "/" + path.lstrip("/"))
+        url = url.copy_with(query=request.url.query.encode("latin-1") or None)
+        idempotent = method in IDEMPOTENT_READS
+        attempts = 1 + (self._read_retries if idempotent else 0)
+        for attempt in range(1, attempts + 1):
+            outgoing = self.client.build_request(
+                method,
+                url,
+                headers=headers,
+                # A read sends no body, so a retry can resend it; anything else streams once.
+                content=None if idempotent else request.stream(),
+            )
+            try:
+                answer = await self.client.send(outgoing, stream=True)
+            except httpx.TimeoutException as exc:
+                if attempt < attempts and isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+                    await asyncio.sleep(_RETRY_PAUSE_SECONDS * attempt)
+                    continue
+                if isinstance(exc, httpx.ConnectTimeout):
+                    raise BadGateway(
+                        f"The {service} service cannot be reached.", detail={"service": service}
+                    ) from exc
+                raise GatewayTimeout(
+                    f"The {service} service did not answer in time.", detail={"service": service}
+                ) from exc
+            except httpx.TransportError as exc:
+                if attempt < attempts:
+                    await asyncio.sleep(_RETRY_PAUSE_SECONDS * attempt)
+                    continue
+                log.warning("%s unreachable: %s", service, exc)
+                raise BadGateway(
+                    f"The {service} service cannot be reached.", detail={"service": service}
+                ) from exc
+            return _response_of(answer, service)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _response_of(answer: httpx.Response, service: str) -> StreamingResponse:
+    """The service's answer as it is, status and body unchanged, streamed as it arrives."""
+    response = StreamingResponse(
+        _relay(answer, service), status_code=answer.status_code, background=None
+    )
+    response.raw_headers = [
+        (name, value)
+        for name, value in answer.headers.raw
+        if name.decode("latin-1").lower() not in _NOT_RETURNED
+    ]
+    response.background = BackgroundTask(answer.aclose)
+    return response
+
+
+async def _relay(answer: httpx.Response, service: str) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in answer.aiter_raw():
+            yield chunk
+    except httpx.TransportError as exc:
+        # The status is already sent: all that is left is to cut the body short.
+        log.warning("%s broke off its answer: %s", service, exc)
+        raise

@@ -1,0 +1,62 @@
+"""Every database call of users and refresh tokens (both looked up by `_id`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from kit.errors import Conflict
+from kit.mongo import Document
+
+USERS = "users"
+REFRESH_TOKENS = "refresh_tokens"
+
+
+class UserRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._users = db[USERS]
+        self._refresh = db[REFRESH_TOKENS]
+
+    async def insert(self, user: Document) -> None:
+        try:
+            await self._users.insert_one(user)
+        except DuplicateKeyError as exc:
+            raise Conflict("A user with this email exists.", detail={"email": user["_id"]}) from exc
+
+    async def insert_if_absent(self, user: Document) -> bool:
+        try:
+            await self._users.insert_one(user)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, user_id: str) -> Document | None:
+        return await self._users.find_one({"_id": user_id})
+
+    async def list(self) -> list[Document]:
+        return await self._users.find({}).sort("_id", 1).to_list(None)
+
+    async def update(self, user_id: str, changes: dict[str, Any]) -> Document | None:
+        return await self._users.find_one_and_update(
+            {"_id": user_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
+        )
+
+    async def delete(self, user_id: str) -> bool:
+        result = await self._users.delete_one({"_id": user_id})
+        return result.deleted_count == 1
+
+    async def insert_refresh(self, token_id: str, user_id: str, expires_at: dt.datetime) -> None:
+        await self._refresh.insert_one(
+            {"_id": token_id, "user_id": user_id, "expires_at": expires_at, "revoked": False}
+        )
+
+    async def revoke_refresh(self, token_id: str, now: dt.datetime) -> Document | None:
+        """Revoke a live refresh token and return it; None when it is unknown or already used."""
+        return await self._refresh.find_one_and_update(
+            {"_id": token_id, "revoked": False},
+            {"$set": {"revoked": True, "revoked_at": now}},
+        )
