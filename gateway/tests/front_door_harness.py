@@ -14,13 +14,15 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from kit.testing import build_app
+from kit.mongo import Document
+from kit.testing import build_app, running
 
 OWNER_EMAIL = "owner@studio.test"
 OWNER_PASSWORD = "the owner's long password"
@@ -127,10 +129,9 @@ def upstream_app(counter: Counter) -> Starlette:
             Route("/slow", _slow, methods=["GET", "POST"]),
             Route("/upload", _upload, methods=["POST", "PUT"]),
             Route("/download", _download, methods=["GET"]),
-            Route("/counted", counted, methods=["GET", "POST"]),
             Route(
                 "/{path:path}",
-                _echo,
+                counted,
                 methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
             ),
         ]
@@ -182,3 +183,15 @@ def echoed(answer: httpx.Response) -> dict[str, Any]:
     assert answer.status_code == 200, answer.text
     seen: dict[str, Any] = json.loads(answer.content)
     return seen
+
+
+@contextlib.asynccontextmanager
+async def gateway_with(
+    unique: str, upstream: str, mongo: AsyncMongoClient[Document], **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway with particular settings, over ASGI; its database dropped afterwards."""
+    try:
+        async with running(gateway_app(unique, upstream, **overrides)) as client:
+            yield client
+    finally:
+        await mongo.drop_database(f"t_{unique}")
