@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import io
+import json
 import random
 import struct
+import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 from PIL import Image
 from pymongo import AsyncMongoClient
 
+from kit.events.consumer import EventConsumer
+from kit.events.contracts.render import TOPIC
+from kit.events.envelope import Envelope
+from kit.events.kafka import EventPublisher, ensure_topics
 from kit.mongo import Document
 from kit.settings import InfraSettings
-from kit.testing import build_app, running
+from kit.testing import build_app, eventually, running
+from render.consumers import subscriptions
 from render.context import RenderContext, context_of
 
 
@@ -117,6 +127,88 @@ class Service:
     async def upload(self, key: str, body: bytes) -> None:
         await self.ctx.storage.put(self.infra.images_bucket, key, body, content_type="image/jpeg")
 
+    async def download(self, key: str) -> bytes:
+        return await self.ctx.storage.get_bytes(self.infra.images_bucket, key)
+
+    @contextlib.asynccontextmanager
+    async def consuming(self, unique: str) -> AsyncIterator[Publisher]:
+        """The service's consumers on a topic of this test's own; yields a publisher to it."""
+        topic = f"t.{unique}.workflow.events"
+        bootstrap = self.infra.kafka_bootstrap
+        await ensure_topics(bootstrap, [topic], partitions=1)
+        publisher = EventPublisher(bootstrap, client_id="test")
+        await publisher.start()
+        consumer = EventConsumer(
+            bootstrap=bootstrap,
+            group_id=f"render-{unique}",
+            topics=[topic],
+            subscriptions=subscriptions(self.ctx.platform),
+            db=self.ctx.db,
+            publisher=publisher,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        try:
+            yield Publisher(publisher, topic)
+        finally:
+            stop.set()
+            await task
+            await publisher.stop()
+
+    async def events(
+        self, subject: str, event_type: str, wanted: int = 1, *, timeout: float = 30
+    ) -> list[Document]:
+        """The render events of one subject and type (waits for `wanted`, at most `timeout`)."""
+        return await render_events(
+            self.infra.kafka_bootstrap, subject, event_type, wanted, timeout=timeout
+        )
+
+    async def drain_outbox(self) -> None:
+        async def drained() -> bool:
+            for name in await self.ctx.db.list_collection_names():
+                if await self.ctx.db[name].count_documents({"_outbox.0": {"$exists": True}}):
+                    return False
+            return True
+
+        await eventually(drained, timeout=30, what="the outbox to drain")
+        await asyncio.sleep(0.2)
+
+
+@dataclass
+class Publisher:
+    publisher: EventPublisher
+    topic: str
+
+    async def send(self, *envelopes: Envelope) -> None:
+        await self.publisher.publish_many(self.topic, list(envelopes))
+
+
+async def render_events(
+    bootstrap: str, subject: str, event_type: str, wanted: int, *, timeout: float = 30
+) -> list[Document]:
+    reader = AIOKafkaConsumer(
+        TOPIC,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=f"t-{uuid.uuid4().hex[:8]}",
+    )
+    await reader.start()
+    found: list[Document] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < wanted and time.monotonic() < deadline:
+            for batch in (await reader.getmany(timeout_ms=300)).values():
+                for record in batch:
+                    if record.key != subject.encode() or record.value is None:
+                        continue
+                    event = json.loads(record.value)
+                    if event["type"] == event_type:
+                        found.append(event)
+    finally:
+        await reader.stop()
+    return found
+
 
 ServiceFactory = Callable[..., contextlib.AbstractAsyncContextManager[Service]]
 
@@ -133,7 +225,9 @@ async def open_render_service(unique: str, **overrides: Any) -> AsyncIterator[Se
     app = build_app("render", database=f"t_{unique}", infra=infra, **overrides)
     try:
         async with running(app) as http:
-            yield Service(http, context_of(app.state.platform), infra)
+            service = Service(http, context_of(app.state.platform), infra)
+            yield service
+            await service.drain_outbox()
     finally:
         client: AsyncMongoClient[Document] = AsyncMongoClient(infra.mongo_url)
         await client.drop_database(f"t_{unique}")

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from kit.app import ServiceSpec, create_service_app, serve
 from kit.events.contracts import render as contracts
 from render.config import RenderSettings
+from render.previews import repository as previews_repository
 from render.profiles import repository as profiles_repository
 from render.profiles.router import router as profiles_router
 
@@ -17,6 +18,7 @@ def service_spec(settings: RenderSettings) -> ServiceSpec:
         description=__doc__ or "",
         routers=[profiles_router],
         indexes=[*profiles_repository.INDEXES],
+        outbox_collections=[previews_repository.COLLECTION],
         topics=[contracts.TOPIC],
         buckets=[settings.infra.images_bucket],
     )

@@ -23,10 +23,21 @@ class PreviewRef(BaseModel):
     height: int
 
 
+class ImageFailure(BaseModel):
+    """An image that could not be rendered (corrupt, unreadable, missing), and why."""
+
+    image_id: str
+    key: str
+    reason: str
+    profile_id: str | None = None
+
+
 class PreviewsCreated(_RenderEvent):
     event_type: ClassVar[str] = "render.previews.created.v1"
     session_id: str
     previews: list[PreviewRef]
+    # Additive (issue 6): images of the import that got no preview, with the reason.
+    failures: list[ImageFailure] = []
 
 
 class RenderOutput(BaseModel):
@@ -54,9 +65,15 @@ class RunCompleted(RunFinished):
     outputs: list[RenderOutput]
     deliver: bool = False
     link_expiry_days: int | None = None
+    # Additive (issue 6): where the run's manifest is stored (images bucket).
+    manifest_key: str | None = None
 
 
 class RunFailed(RunFinished):
     event_type: ClassVar[str] = "render.run.failed.v1"
     error_status: str | None = None
     error: str
+    # Additive (issue 6): a run fails when any image fails; the others still rendered.
+    outputs: list[RenderOutput] = []
+    failures: list[ImageFailure] = []
+    manifest_key: str | None = None
