@@ -1,0 +1,80 @@
+"""Public routes for online booking (the gateway exposes `/public/...` without login)."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import AwareDatetime
+
+from booking.clients.router import get_repository as client_repository
+from booking.config import BookingSettings
+from booking.online import schemas
+from booking.online.service import OnlineBookingService
+from booking.payments.router import build_service as build_payments
+from booking.scheduling.router import build_service as build_scheduling
+from kit.app import PlatformDep
+
+
+def online_service(platform: PlatformDep) -> OnlineBookingService:
+    settings = cast(BookingSettings, platform.settings)
+    return OnlineBookingService(
+        build_scheduling(platform),
+        client_repository(platform),
+        build_payments(platform),
+        link_secret=settings.secret("link_secret"),
+        public_base_url=settings.public_base_url,
+        hold_minutes=settings.hold_minutes,
+        lead_minutes=settings.online_lead_minutes,
+    )
+
+
+OnlineDep = Annotated[OnlineBookingService, Depends(online_service)]
+Token = Annotated[str, Query(min_length=1, max_length=200)]
+router = APIRouter(prefix="/public", tags=["online booking"])
+
+
+@router.get("/session-types")
+async def bookable_types(service: OnlineDep) -> list[schemas.BookableType]:
+    """The session types a client can book online."""
+    return await service.bookable_types()
+
+
+@router.get("/session-types/{type_id}/availability")
+async def free_starts(
+    type_id: str,
+    service: OnlineDep,
+    start: Annotated[AwareDatetime, Query(description="From (with a UTC offset)")],
+    end: Annotated[AwareDatetime, Query(description="Until (with a UTC offset)")],
+) -> schemas.FreeStarts:
+    """Free starts between `start` and `end`, from the online lead time on."""
+    return await service.free_starts(type_id, start, end)
+
+
+@router.post("/bookings", status_code=status.HTTP_201_CREATED)
+async def book(data: schemas.OnlineBooking, service: OnlineDep) -> schemas.BookingConfirmation:
+    """Book as a new or returning client (by email); with a deposit, the session is held
+    until it is paid through the Checkout page, then booked; unpaid, the hold expires."""
+    return await service.book(data)
+
+
+@router.get("/sessions/{session_id}")
+async def view_session(session_id: str, token: Token, service: OnlineDep) -> schemas.PublicSession:
+    """The session a cancel or reschedule link is for."""
+    return await service.view(session_id, token)
+
+
+@router.post("/sessions/{session_id}/cancel")
+async def cancel(
+    session_id: str, data: schemas.LinkCancel, service: OnlineDep
+) -> schemas.PublicSession:
+    """Cancel through the signed link sent to the client."""
+    return await service.cancel(session_id, data)
+
+
+@router.post("/sessions/{session_id}/reschedule")
+async def reschedule(
+    session_id: str, data: schemas.LinkReschedule, service: OnlineDep
+) -> schemas.PublicSession:
+    """Move the session through the signed link sent to the client."""
+    return await service.reschedule(session_id, data)
