@@ -1,0 +1,97 @@
+"""Public routes need no login and carry no identity: online booking, the Stripe webhook (byte
+for byte, for booking to verify), and the delivery pages and downloads of the studio's clients."""
+
+from __future__ import annotations
+
+import httpx
+from front_door_harness import echoed
+
+
+async def test_online_booking_reaches_bookings_public_routes_without_a_login(
+    gateway: httpx.AsyncClient,
+) -> None:
+    answer = await gateway.post(
+        "/public/sessions?type=portrait",
+        json={"email": "client@example.test"},
+        headers={"x-user-role": "owner", "x-user-id": "forged"},
+    )
+
+    seen = echoed(answer)
+    assert seen["path"] == "/public/sessions"
+    assert seen["query"] == "type=portrait"
+    assert "x-user-role" not in seen["headers"]
+    assert "x-user-id" not in seen["headers"]
+
+
+async def test_the_stripe_webhook_reaches_booking_byte_for_byte_with_its_signature(
+    gateway: httpx.AsyncClient,
+) -> None:
+    payload = b'{"id":"evt_1","type":"checkout.session.completed" , "x": "\\u00e9"}'
+
+    answer = await gateway.post(
+        "/payments/stripe/webhook",
+        content=payload,
+        headers={"stripe-signature": "t=1,v1=abc", "content-type": "application/json"},
+    )
+
+    seen = echoed(answer)
+    assert seen["path"] == "/payments/stripe/webhook"
+    assert seen["body"].encode("latin-1") == payload
+    assert seen["headers"]["stripe-signature"] == "t=1,v1=abc"
+
+
+async def test_a_client_opens_a_delivery_page_and_its_downloads_by_link(
+    gateway: httpx.AsyncClient,
+) -> None:
+    page = await gateway.get("/d/tok_abc")
+    download = await gateway.get("/d/tok_abc/files/3")
+    pin = await gateway.post("/d/tok_abc/pin", data={"pin": "1234"})
+
+    assert echoed(page)["path"] == "/d/tok_abc"
+    assert echoed(download)["path"] == "/d/tok_abc/files/3"
+    assert echoed(pin)["path"] == "/d/tok_abc/pin"
+    assert echoed(pin)["body"] == "pin=1234"
+
+
+async def test_the_gateway_answers_its_health_and_metrics_without_a_login(
+    gateway: httpx.AsyncClient,
+) -> None:
+    await gateway.get("/d/tok_metrics")
+
+    health = await gateway.get("/healthz")
+    metrics = await gateway.get("/metrics")
+
+    assert health.json() == {"status": "ok", "service": "gateway"}
+    assert metrics.status_code == 200
+    assert 'gateway_requests_total{area="d",method="GET",status="200"}' in metrics.text
+    assert "gateway_request_seconds_bucket" in metrics.text
+
+
+async def test_readiness_names_the_services_that_do_not_answer(
+    gateway: httpx.AsyncClient,
+) -> None:
+    # Every service URL points at the little upstream, whose /readyz answers 200.
+    ready = await gateway.get("/readyz")
+
+    assert ready.status_code == 200, ready.text
+    assert set(ready.json()["checks"]) == {
+        "mongodb",
+        "booking",
+        "workflow",
+        "render",
+        "delivery",
+        "maps",
+    }
+
+
+async def test_one_swagger_ui_lists_every_service(gateway: httpx.AsyncClient) -> None:
+    page = await gateway.get("/docs/all")
+    spec = await gateway.get("/openapi/maps.json")
+    unknown = await gateway.get("/openapi/nothing.json")
+
+    for name in ("booking", "workflow", "render", "delivery", "maps"):
+        assert f"/openapi/{name}.json" in page.text
+    # The little upstream echoes: what matters is that the gateway points "try it" at itself.
+    assert spec.json()["servers"] == [{"url": "/api/maps"}]
+    assert spec.json()["path"] == "/openapi.json"
+    assert unknown.status_code == 404
