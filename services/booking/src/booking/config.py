@@ -34,6 +34,9 @@ class BookingSettings(ServiceSettings):
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     link_secret: SecretStr | None = None
+    # The consumer process (`python -m booking.consumers`): workflow's invoices, to be paid.
+    workflow_topic: str = "workflow.events"
+    consumer_group: str = "booking"
 
     @model_validator(mode="after")
     def _secrets(self) -> BookingSettings:

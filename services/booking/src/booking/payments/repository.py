@@ -14,6 +14,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from kit.events.consumer import HandlerContext
 from kit.events.envelope import Envelope
 from kit.events.outbox import OUTBOX_FIELD, with_events
 from kit.mongo import Document, IndexSpec
@@ -91,8 +92,12 @@ class PaymentRepository:
     async def stripe_event(self, event_id: str) -> Document | None:
         return await self._stripe_events.find_one({"_id": event_id})
 
-    async def save_invoice(self, document: Document) -> None:
-        await self._invoices.replace_one({"_id": document["_id"]}, document, upsert=True)
+    async def record_invoice(self, context: HandlerContext, document: Document) -> bool:
+        """Store what an invoice event says is due, once per event."""
+        fields = {k: v for k, v in document.items() if k != "_id"}
+        return await context.apply_once(
+            self._invoices, {"_id": document["_id"]}, {"$set": fields}, upsert=True
+        )
 
     async def invoice(self, invoice_id: str) -> Document | None:
         return await self._invoices.find_one({"_id": invoice_id})
