@@ -30,6 +30,7 @@ from kit.settings import InfraSettings
 from kit.testing import build_app, eventually, running
 from render.consumers import subscriptions
 from render.context import RenderContext, context_of
+from render.worker import RenderWorker
 
 
 def photo(
@@ -155,6 +156,33 @@ class Service:
             await task
             await publisher.stop()
 
+    async def job(self, **body: Any) -> Document:
+        answer = await self.http.post("/jobs", json=body)
+        assert answer.status_code == 201, answer.text
+        created: Document = answer.json()
+        return created
+
+    @contextlib.asynccontextmanager
+    async def workers(self, *names: str) -> AsyncIterator[list[RenderWorker]]:
+        """Render workers (one render lane each unless the settings say otherwise)."""
+        workers = [RenderWorker(self.ctx, name) for name in names]
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(w.run(stop)) for w in workers]
+        try:
+            yield workers
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+
+    async def settled(self, run_id: str) -> Document:
+        async def done() -> bool:
+            answer = await self.http.get(f"/runs/{run_id}")
+            return answer.status_code == 200 and answer.json()["status"] in ("completed", "failed")
+
+        await eventually(done, timeout=60, what=f"run {run_id} to settle")
+        run: Document = (await self.http.get(f"/runs/{run_id}")).json()
+        return run
+
     async def events(
         self, subject: str, event_type: str, wanted: int = 1, *, timeout: float = 30
     ) -> list[Document]:
@@ -222,7 +250,8 @@ def render_service(unique: str) -> ServiceFactory:
 @contextlib.asynccontextmanager
 async def open_render_service(unique: str, **overrides: Any) -> AsyncIterator[Service]:
     infra = InfraSettings(environment="test", images_bucket=f"t-{unique}-images")
-    app = build_app("render", database=f"t_{unique}", infra=infra, **overrides)
+    settings: dict[str, Any] = {"worker_concurrency": 1, "worker_poll_seconds": 0.1, **overrides}
+    app = build_app("render", database=f"t_{unique}", infra=infra, **settings)
     try:
         async with running(app) as http:
             service = Service(http, context_of(app.state.platform), infra)

@@ -17,6 +17,7 @@ from render.config import RenderSettings
 from render.context import context_of
 from render.main import service_spec
 from render.previews.service import create_previews
+from render.runs.service import on_status_changed
 
 GROUP_ID = "render"
 
@@ -27,7 +28,15 @@ def subscriptions(platform: Platform) -> Sequence[Subscription[Any]]:
     async def on_images_imported(event: workflow.ImagesImported, context: HandlerContext) -> None:
         await create_previews(ctx, event, context.event_id)
 
-    return [Subscription(workflow.ImagesImported, on_images_imported)]
+    async def on_status(event: workflow.StatusChange, context: HandlerContext) -> None:
+        await on_status_changed(ctx, event, context.event_id)
+
+    return [
+        Subscription(workflow.ImagesImported, on_images_imported),
+        Subscription(workflow.SessionStatusChanged, on_status),
+        Subscription(workflow.InvoiceStatusChanged, on_status),
+        Subscription(workflow.ProductionOrderStatusChanged, on_status),
+    ]
 
 
 def consumer_spec(settings: RenderSettings) -> ServiceSpec:

@@ -1,0 +1,36 @@
+"""Routes for render runs: start one by hand, follow its progress and outputs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from render.context import ContextDep
+from render.runs import service
+from render.runs.schemas import RunOut, RunRequest
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=RunOut)
+async def start_run(ctx: ContextDep, request: RunRequest) -> RunOut:
+    """Run a job by hand (e.g. render proofs for a session), optionally on chosen image keys
+    with their edit recipes. Render workers pick it up; follow it with GET /runs/{id}."""
+    return await service.start_manual_run(ctx, request)
+
+
+@router.get("", response_model=list[RunOut])
+async def list_runs(
+    ctx: ContextDep,
+    session_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[RunOut]:
+    """Runs, newest first, optionally of one session."""
+    return await service.list_runs(ctx, session_id, limit)
+
+
+@router.get("/{run_id}", response_model=RunOut)
+async def read_run(ctx: ContextDep, run_id: str) -> RunOut:
+    """A run's progress (`done` of `total`), its outputs and failures, and its manifest key."""
+    return service.run_out(await service.get_run(ctx, run_id))

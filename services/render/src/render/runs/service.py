@@ -1,0 +1,384 @@
+"""Render runs: planned from a job (by a status change or by hand), rendered image by image by
+any number of workers, closed once with `render.run.completed.v1` or `render.run.failed.v1`."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import posixpath
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import PIL
+from botocore.exceptions import ClientError
+from PIL import features
+
+from kit.errors import NotFound, Unprocessable
+from kit.events.contracts.render import ImageFailure, RenderOutput, RunCompleted, RunFailed
+from kit.events.contracts.workflow import StatusChange
+from kit.mongo import Document
+from render.context import RenderContext
+from render.imaging.pipeline import Rendered, SourceImageError, output_name, render
+from render.imaging.specs import Recipe, RenderSpec
+from render.jobs.service import jobs_for, load_job
+from render.profiles.repository import ProfileRepository
+from render.runs.repository import RUNS, RunRepository
+from render.runs.schemas import RunOut, RunRequest
+
+log = logging.getLogger(__name__)
+
+LIBRARIES = {
+    "pillow": PIL.__version__,
+    "littlecms": features.version("littlecms2"),
+    "libjpeg": features.version("jpg"),
+    "libtiff": features.version("libtiff"),
+}
+
+
+def _now() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def run_out(document: Document) -> RunOut:
+    return RunOut(
+        id=document["_id"],
+        job_id=document.get("job_id"),
+        trigger=document["trigger"],
+        entity_kind=document["entity_kind"],
+        entity_id=document["entity_id"],
+        session_id=document.get("session_id"),
+        status=document["status"],
+        total=document.get("total", 0),
+        done=document.get("done", 0),
+        finish_status=document.get("finish_status"),
+        error_status=document.get("error_status"),
+        profiles=[{"id": p["id"], "version": p["version"]} for p in document["profiles"]],
+        outputs=sorted(document.get("outputs", []), key=lambda o: o["task_id"]),
+        failures=sorted(document.get("failures", []), key=lambda f: f["task_id"]),
+        error=document.get("error"),
+        manifest_key=document.get("manifest_key"),
+        created_at=document["created_at"],
+        finished_at=document.get("finished_at"),
+    )
+
+
+async def get_run(ctx: RenderContext, run_id: str) -> Document:
+    document = await RunRepository(ctx.db).get(run_id)
+    if document is None:
+        raise NotFound(f"There is no render run {run_id}.", detail={"id": run_id})
+    return document
+
+
+async def list_runs(ctx: RenderContext, session_id: str | None, limit: int) -> list[RunOut]:
+    return [
+        run_out(d) for d in await RunRepository(ctx.db).recent(session_id=session_id, limit=limit)
+    ]
+
+
+# Planning ---------------------------------------------------------------------------------
+
+
+async def on_status_changed(ctx: RenderContext, event: StatusChange, event_id: str) -> list[str]:
+    """One run per matching job, exactly once per (event, job): the run id is derived."""
+    session_id = event.session_id or (event.entity_id if event.entity_kind == "session" else None)
+    run_ids = []
+    for job in await jobs_for(ctx, event.entity_kind, event.to_status, event.to_status_name):
+        run_id = f"{event_id}:{job['_id']}"
+        await start_run(
+            ctx,
+            run_id=run_id,
+            job=job,
+            trigger="status",
+            entity_kind=event.entity_kind,
+            entity_id=event.entity_id,
+            session_id=session_id,
+        )
+        run_ids.append(run_id)
+    return run_ids
+
+
+async def start_manual_run(ctx: RenderContext, request: RunRequest) -> RunOut:
+    job = await load_job(ctx, request.job_id)
+    if job["entity_kind"] != request.entity_kind:
+        raise Unprocessable(
+            f"Job {request.job_id} renders {job['entity_kind']}s, not {request.entity_kind}s.",
+            detail={"job_entity_kind": job["entity_kind"]},
+        )
+    run = await start_run(
+        ctx,
+        run_id=f"run_{uuid.uuid4().hex[:16]}",
+        job=job,
+        trigger="manual",
+        entity_kind=request.entity_kind,
+        entity_id=request.entity_id,
+        session_id=request.session_id,
+        keys=request.keys,
+        recipes={k: r.model_dump(mode="json") for k, r in request.recipes.items()},
+    )
+    return run_out(run)
+
+
+async def start_run(
+    ctx: RenderContext,
+    *,
+    run_id: str,
+    job: Document,
+    trigger: str,
+    entity_kind: str,
+    entity_id: str,
+    session_id: str | None,
+    keys: list[str] | None = None,
+    recipes: dict[str, Any] | None = None,
+) -> Document:
+    """Create the run (idempotent on its id), then its tasks, then let workers at it.
+
+    A crash between the steps leaves a `planning` run; the redelivered event replans it.
+    """
+    repository = RunRepository(ctx.db)
+    profiles = await ProfileRepository(ctx.db).get_many(job["profile_ids"])
+    by_id = {p["_id"]: p for p in profiles}
+    pinned = [
+        {"id": pid, "version": by_id[pid]["version"], "content": by_id[pid]["current"]}
+        for pid in job["profile_ids"]
+        if pid in by_id
+    ]
+    now = _now()
+    deliver = any(p["content"].get("deliver") for p in pinned)
+    expiry = [p["content"]["link_expiry_days"] for p in pinned if p["content"].get("deliver")]
+    await repository.insert(
+        {
+            "_id": run_id,
+            "job_id": job["_id"],
+            "trigger": trigger,
+            "entity_kind": entity_kind,
+            "entity_id": entity_id,
+            "session_id": session_id,
+            "finish_status": job.get("finish_status"),
+            "error_status": job.get("error_status"),
+            "deliver": deliver,
+            "link_expiry_days": next((e for e in expiry if e is not None), None),
+            "profiles": pinned,
+            "status": "planning",
+            "total": 0,
+            "done": 0,
+            "finished_tasks": [],
+            "outputs": [],
+            "failures": [],
+            "created_at": now,
+        }
+    )
+    run = await get_run(ctx, run_id)
+    if run["status"] != "planning":
+        return run  # planned before: this is a redelivery
+    problem = None
+    if session_id is None:
+        problem = "the entity has no session, so there are no images to render"
+    elif len(pinned) != len(job["profile_ids"]):
+        problem = "a profile of the job no longer exists"
+    image_keys: list[str] = []
+    if problem is None and session_id is not None:
+        image_keys = keys or await _selected_keys(ctx, session_id, job["images"])
+        if not image_keys:
+            problem = "no images to render"
+    tasks = [
+        {
+            "_id": task_id(run_id, key, p["id"]),
+            "run_id": run_id,
+            "session_id": session_id,
+            "key": key,
+            "image_id": posixpath.splitext(posixpath.basename(key))[0],
+            "profile": p,
+            "recipe": (recipes or {}).get(key),
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+        }
+        for key in (image_keys if problem is None else [])
+        for p in pinned
+    ]
+    await repository.add_tasks(tasks)
+    await repository.start_rendering(run_id, len(tasks), _now())
+    run = await get_run(ctx, run_id)
+    if problem is not None:
+        await close_run(ctx, run, error=problem)
+        run = await get_run(ctx, run_id)
+    return run
+
+
+def task_id(run_id: str, key: str, profile_id: str) -> str:
+    """Derived from what the task renders, so replanning a run recreates the same ids."""
+    digest = hashlib.sha1(f"{key}|{profile_id}".encode()).hexdigest()[:16]
+    return f"{run_id}:{digest}"
+
+
+async def _selected_keys(ctx: RenderContext, session_id: str, selection: Document) -> list[str]:
+    if selection["kind"] == "keys":
+        return list(selection["keys"])
+    prefix = f"sessions/{session_id}/{selection['folder']}/"
+
+    def listing() -> list[str]:
+        paginator = ctx.storage.client.get_paginator("list_objects_v2")
+        keys: list[str] = []
+        for page in paginator.paginate(Bucket=ctx.bucket, Prefix=prefix):
+            keys.extend(o["Key"] for o in page.get("Contents", []))
+        return sorted(keys)
+
+    return await asyncio.to_thread(listing)
+
+
+# Rendering (the worker) -------------------------------------------------------------------
+
+
+def _render_task(source: bytes, content: dict[str, Any], recipe: Document | None) -> Rendered:
+    spec = RenderSpec.model_validate({k: content[k] for k in RenderSpec.model_fields})
+    return render(source, spec, Recipe.model_validate(recipe) if recipe else None)
+
+
+async def execute_task(ctx: RenderContext, task: Document, worker: str) -> None:
+    """Render one claimed task, store the output, record it in its run (once), maybe close it."""
+    profile = task["profile"]
+    content = profile["content"]
+    base: dict[str, Any] = {
+        "task_id": task["_id"],
+        "image_id": task["image_id"],
+        "source_key": task["key"],
+        "profile_id": profile["id"],
+        "profile_version": profile["version"],
+        "recipe_version": (task.get("recipe") or {}).get("version"),
+        "rendered_by": worker,
+    }
+    field, result = "failures", base
+    try:
+        source = await ctx.storage.get_bytes(ctx.bucket, task["key"])
+    except ClientError as exc:
+        result = {**base, "reason": f"the source could not be read: {exc}"}
+    else:
+        base["source_sha256"] = hashlib.sha256(source).hexdigest()
+        try:
+            rendered = await asyncio.to_thread(_render_task, source, content, task.get("recipe"))
+        except SourceImageError as exc:
+            result = {**base, "reason": str(exc)}
+        else:
+            spec = RenderSpec.model_validate({k: content[k] for k in RenderSpec.model_fields})
+            name = output_name(
+                spec,
+                session=task["session_id"],
+                image=task["image_id"],
+                profile=content["name"].replace("/", "-").replace(" ", "-"),
+                product=content.get("product", ""),
+            )
+            key = f"sessions/{task['session_id']}/rendered/{task['run_id']}/{name}"
+            await ctx.storage.put(
+                ctx.bucket, key, rendered.body, content_type=rendered.content_type
+            )
+            field = "outputs"
+            result = {
+                **base,
+                "key": key,
+                "sha256": hashlib.sha256(rendered.body).hexdigest(),
+                "bytes": len(rendered.body),
+                "width": rendered.width,
+                "height": rendered.height,
+                "dpi": rendered.dpi,
+            }
+    repository = RunRepository(ctx.db)
+    run = await repository.record_result(task["run_id"], task["_id"], field, result)
+    await repository.finish_task(task["_id"], worker, _now())
+    if run is not None and run["status"] == "rendering" and run["done"] >= run["total"]:
+        await close_run(ctx, run)
+
+
+async def close_run(ctx: RenderContext, run: Document, *, error: str | None = None) -> bool:
+    """Write the manifest, then close the run with its event (only the first closer wins)."""
+    outputs = sorted(run.get("outputs", []), key=lambda o: o["task_id"])
+    failures = sorted(run.get("failures", []), key=lambda f: f["task_id"])
+    manifest_key = None
+    if run.get("session_id") is not None and (outputs or failures):
+        manifest_key = f"sessions/{run['session_id']}/rendered/{run['_id']}/manifest.json"
+        manifest = {
+            "run_id": run["_id"],
+            "job_id": run.get("job_id"),
+            "libraries": LIBRARIES,
+            "profiles": [{"id": p["id"], "version": p["version"]} for p in run["profiles"]],
+            "outputs": outputs,
+            "failures": failures,
+        }
+        body = json.dumps(manifest, indent=1, sort_keys=True, default=str).encode()
+        await ctx.storage.put(ctx.bucket, manifest_key, body, content_type="application/json")
+    refs = [
+        RenderOutput(
+            image_id=o["image_id"],
+            profile_id=o["profile_id"],
+            profile_version=o["profile_version"],
+            key=o["key"],
+            bytes=o["bytes"],
+            width=o["width"],
+            height=o["height"],
+            dpi=o["dpi"],
+        )
+        for o in outputs
+    ]
+    common: dict[str, Any] = {
+        "run_id": run["_id"],
+        "job_id": run.get("job_id"),
+        "entity_kind": run["entity_kind"],
+        "entity_id": run["entity_id"],
+        "session_id": run.get("session_id"),
+        "manifest_key": manifest_key,
+    }
+    if failures and error is None:
+        error = f"{len(failures)} of {len(failures) + len(outputs)} renders failed: " + "; ".join(
+            f"{f['source_key']}: {f['reason']}" for f in failures[:5]
+        )
+    payload: RunCompleted | RunFailed
+    if error is None:
+        payload = RunCompleted(
+            **common,
+            finish_status=run.get("finish_status"),
+            outputs=refs,
+            deliver=run.get("deliver", False),
+            link_expiry_days=run.get("link_expiry_days"),
+        )
+    else:
+        payload = RunFailed(
+            **common,
+            error_status=run.get("error_status"),
+            error=error[:2000],
+            outputs=refs,
+            failures=[
+                ImageFailure(
+                    image_id=f["image_id"],
+                    key=f["source_key"],
+                    reason=f["reason"],
+                    profile_id=f["profile_id"],
+                )
+                for f in failures
+            ],
+        )
+    closed = await RunRepository(ctx.db).finish_run(
+        run["_id"],
+        {
+            "status": "completed" if error is None else "failed",
+            "error": error,
+            "manifest_key": manifest_key,
+            "finished_at": _now(),
+        },
+        [ctx.event(payload, subject=run["_id"])],
+    )
+    if closed:
+        ctx.events_written(RUNS, run["_id"])
+    return closed
+
+
+async def close_stragglers(ctx: RenderContext) -> None:
+    """Close runs whose tasks are all recorded but which a dead worker never closed."""
+    for run in await RunRepository(ctx.db).unfinished_complete():
+        await close_run(ctx, run)
+
+
+def lease_of(ctx: RenderContext) -> timedelta:
+    return timedelta(seconds=ctx.settings.worker_lease_seconds)

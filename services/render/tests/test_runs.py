@@ -1,0 +1,259 @@
+"""Render jobs fired by status changes, rendered by workers, closed with the job's status."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from kit.events.contracts.workflow import InvoiceStatusChanged, SessionStatusChanged
+from kit.events.envelope import Envelope, source_of
+from render.imaging.pipeline import SRGB_ICC, open_source
+from render.runs.repository import RunRepository
+
+PRINT = {
+    "name": "8x10 print",
+    "purpose": "final",
+    "product": "8x10",
+    "size": {"print_size": {"width_in": 8, "height_in": 10}, "fit": "cover"},
+    "dpi": 100,
+    "bleed": {"amount": 0.25, "unit": "in", "fill": "edge"},
+    "format": {"kind": "jpeg", "quality": 95, "subsampling": "4:4:4"},
+    "naming": "{session}_{image}_{size}",
+    "deliver": True,
+    "link_expiry_days": 14,
+}
+
+
+def status_change(kind: str, entity_id: str, session_id: str, to: str) -> Envelope:
+    contract = InvoiceStatusChanged if kind == "invoice" else SessionStatusChanged
+    payload = contract(
+        entity_kind=kind,
+        entity_id=entity_id,
+        session_id=session_id,
+        from_status="st-entered",
+        to_status="st-lab",
+        to_status_name=to,
+        changed_by="user-1",
+        changed_at=datetime.now(UTC),
+    )
+    return Envelope.wrap(payload, subject=entity_id, source=source_of("workflow"))
+
+
+async def upload_session(service: Any, make_photo: Any, session: str, count: int) -> list[str]:
+    keys = []
+    for i in range(count):
+        key = f"sessions/{session}/hires/IMG_{i:04d}.jpg"
+        await service.upload(key, make_photo(1500, 1000, seed=i))
+        keys.append(key)
+    return keys
+
+
+async def test_a_status_change_renders_the_ordered_prints_once_and_carries_the_finish_status(
+    render_service: Any, make_photo: Any, unique: str
+) -> None:
+    session, invoice = f"s-{unique}", f"inv-{unique}"
+    async with render_service() as service:
+        await upload_session(service, make_photo, session, 2)
+        profile = await service.profile(**PRINT)
+        job = await service.job(
+            name="Prints to lab",
+            entity_kind="invoice",
+            select_status="Sent to Lab",
+            profile_ids=[profile["id"]],
+            finish_status="Received from Lab",
+            error_status="Render Failed",
+        )
+        await service.job(  # another status: not fired
+            name="Other",
+            entity_kind="invoice",
+            select_status="Delivered",
+            profile_ids=[profile["id"]],
+        )
+        event = status_change("invoice", invoice, session, "Sent to Lab")
+        run_id = f"{event.id}:{job['id']}"
+        async with service.consuming(unique) as workflow, service.workers("w1"):
+            await workflow.send(event, event)
+            run = await service.settled(run_id)
+            [completed] = await service.events(run_id, "render.run.completed.v1")
+        assert run["status"] == "completed"
+        assert run["total"] == run["done"] == 2
+        assert [r["id"] for r in (await service.http.get("/runs")).json()] == [run_id]
+        data = completed["data"]
+        assert data["finish_status"] == "Received from Lab"
+        assert data["entity_id"] == invoice
+        assert data["deliver"] is True
+        assert data["link_expiry_days"] == 14
+        assert len(data["outputs"]) == 2
+        for output in data["outputs"]:
+            assert output["key"] == (
+                f"sessions/{session}/rendered/{run_id}/{session}_{output['image_id']}_8x10.jpg"
+            )
+            image = open_source(await service.download(output["key"]))
+            # A landscape 8x10 at 100 DPI is 1000x800, plus a quarter inch (25 px) each side.
+            assert image.size == (1050, 850) == (output["width"], output["height"])
+            assert image.info["dpi"] == pytest.approx((100, 100))
+            assert image.info["icc_profile"] == SRGB_ICC
+            assert output["profile_version"] == 1
+        manifest = json.loads(await service.download(data["manifest_key"]))
+        assert manifest["libraries"]["pillow"]
+        assert all(len(o["source_sha256"]) == 64 for o in manifest["outputs"])
+        assert all(len(o["sha256"]) == 64 for o in manifest["outputs"])
+
+
+async def test_a_corrupt_image_fails_itself_the_others_render_and_the_run_takes_the_error_path(
+    render_service: Any, make_photo: Any, unique: str
+) -> None:
+    session = f"s-{unique}"
+    async with render_service() as service:
+        keys = await upload_session(service, make_photo, session, 2)
+        broken = f"sessions/{session}/hires/IMG_0099.jpg"
+        await service.upload(broken, make_photo()[:3000])
+        proof = await service.profile(watermark={"text": "PROOF"})
+        job = await service.job(
+            name="Proofs",
+            entity_kind="session",
+            select_status="Presentation Pending",
+            profile_ids=[proof["id"]],
+            finish_status="Presentation Ready",
+            error_status="Proofs Failed",
+        )
+        event = status_change("session", session, session, "Presentation Pending")
+        run_id = f"{event.id}:{job['id']}"
+        async with service.consuming(unique) as workflow, service.workers("w1"):
+            await workflow.send(event)
+            run = await service.settled(run_id)
+            [failed] = await service.events(run_id, "render.run.failed.v1")
+        assert run["status"] == "failed"
+        assert [f["source_key"] for f in run["failures"]] == [broken]
+        assert sorted(o["source_key"] for o in run["outputs"]) == keys
+        data = failed["data"]
+        assert data["error_status"] == "Proofs Failed"
+        assert "IMG_0099" in data["error"]
+        assert [f["key"] for f in data["failures"]] == [broken]
+        assert (
+            "decoded" in data["failures"][0]["reason"]
+            or "readable" in data["failures"][0]["reason"]
+        )
+        assert len(data["outputs"]) == 2
+
+
+async def test_two_workers_split_a_run_between_them(
+    render_service: Any, make_photo: Any, unique: str
+) -> None:
+    session = f"s-{unique}"
+    async with render_service() as service:
+        keys = await upload_session(service, make_photo, session, 8)
+        proof = await service.profile()
+        job = await service.job(
+            name="Proofs", entity_kind="session", select_status="x", profile_ids=[proof["id"]]
+        )
+        async with service.workers("w1", "w2") as workers:
+            answer = await service.http.post(
+                "/runs",
+                json={
+                    "job_id": job["id"],
+                    "entity_id": session,
+                    "session_id": session,
+                    "keys": keys,
+                },
+            )
+            assert answer.status_code == 202, answer.text
+            run = await service.settled(answer.json()["id"])
+        assert run["status"] == "completed"
+        assert sorted(o["source_key"] for o in run["outputs"]) == keys
+        assert {o["rendered_by"] for o in run["outputs"]} == {"w1", "w2"}
+        assert sum(w.rendered for w in workers) == 8
+
+
+async def test_a_worker_killed_mid_run_loses_nothing(
+    render_service: Any, make_photo: Any, unique: str
+) -> None:
+    session = f"s-{unique}"
+    async with render_service(worker_lease_seconds=1) as service:
+        keys = await upload_session(service, make_photo, session, 3)
+        proof = await service.profile()
+        job = await service.job(
+            name="Proofs", entity_kind="session", select_status="x", profile_ids=[proof["id"]]
+        )
+        answer = await service.http.post(
+            "/runs",
+            json={"job_id": job["id"], "entity_id": session, "session_id": session, "keys": keys},
+        )
+        run_id = answer.json()["id"]
+        # A worker claims a task and dies before rendering it: its lease lapses in 1 s.
+
+        claimed = await RunRepository(service.ctx.db).claim_task(
+            "dead-worker", datetime.now(UTC), timedelta(seconds=1)
+        )
+        assert claimed is not None
+        async with service.workers("w1"):
+            run = await service.settled(run_id)
+        assert run["status"] == "completed"
+        assert sorted(o["source_key"] for o in run["outputs"]) == keys
+        assert {o["rendered_by"] for o in run["outputs"]} == {"w1"}
+
+
+async def test_a_run_records_the_profile_version_it_used(
+    render_service: Any, make_photo: Any, unique: str
+) -> None:
+    session = f"s-{unique}"
+    async with render_service() as service:
+        keys = await upload_session(service, make_photo, session, 1)
+        proof = await service.profile()
+        job = await service.job(
+            name="Proofs", entity_kind="session", select_status="x", profile_ids=[proof["id"]]
+        )
+        request = {"job_id": job["id"], "entity_id": session, "session_id": session, "keys": keys}
+        async with service.workers("w1"):
+            first = await service.settled(
+                (await service.http.post("/runs", json=request)).json()["id"]
+            )
+            edited = await service.http.put(
+                f"/profiles/{proof['id']}",
+                json={"name": "Web proof", "purpose": "proof", "size": {"long_edge_px": 300}},
+            )
+            assert edited.json()["version"] == 2
+            second = await service.settled(
+                (await service.http.post("/runs", json=request)).json()["id"]
+            )
+        assert first["profiles"] == [{"id": proof["id"], "version": 1}]
+        assert first["outputs"][0]["width"] == 400
+        assert second["profiles"] == [{"id": proof["id"], "version": 2}]
+        assert second["outputs"][0]["width"] == 300
+
+
+async def test_render_jobs_refuse_profiles_of_the_wrong_purpose_or_that_do_not_exist(
+    render_service: Any,
+) -> None:
+    async with render_service() as service:
+        proof = await service.profile()
+        final = await service.profile(**PRINT)
+        base = {"name": "J", "select_status": "x"}
+        cases: list[tuple[dict[str, Any], int]] = [
+            ({**base, "entity_kind": "session", "profile_ids": [final["id"]]}, 422),
+            ({**base, "entity_kind": "invoice", "profile_ids": [proof["id"]]}, 422),
+            ({**base, "entity_kind": "session", "profile_ids": ["prf_nothing"]}, 422),
+            ({**base, "entity_kind": "session", "profile_ids": []}, 422),
+            ({**base, "entity_kind": "lab", "profile_ids": [proof["id"]]}, 422),
+            (
+                {
+                    **base,
+                    "entity_kind": "session",
+                    "profile_ids": [proof["id"]],
+                    "images": {"kind": "keys"},
+                },
+                422,
+            ),
+        ]
+        for body, code in cases:
+            answer = await service.http.post("/jobs", json=body)
+            assert answer.status_code == code, body
+            assert answer.json()["error"] in ("unprocessable", "validation_error")
+        assert (await service.http.get("/jobs")).json() == []
+        missing = await service.http.post(
+            "/runs", json={"job_id": "job_nothing", "entity_id": "e", "session_id": "s"}
+        )
+        assert missing.status_code == 404
