@@ -70,5 +70,6 @@ def test_the_consumer_process_subscribes_to_booking_and_render_events(
         booking.PaymentRefunded,
         render.RunCompleted,
         render.RunFailed,
+        render.PreviewsCreated,
     }
     assert set(TOPICS) == {booking.TOPIC, render.TOPIC}

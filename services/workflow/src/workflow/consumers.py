@@ -1,4 +1,4 @@
-"""The workflow's consumers: booking's sessions and payments, render's results.
+"""The workflow's consumers: booking's sessions and payments, render's results and previews.
 
 Run as `python -m workflow.consumers` (infra/local/services.sh starts it beside the API).
 """
@@ -14,6 +14,7 @@ from kit.events.consumer import Subscription
 from kit.events.contracts import booking, render
 from workflow.config import WorkflowSettings
 from workflow.context import context_of
+from workflow.images.service import ImageService
 from workflow.invoices.service import InvoiceService
 from workflow.main import service_spec
 from workflow.sessions.service import SessionService
@@ -28,6 +29,7 @@ def subscriptions(platform: Platform) -> Sequence[Subscription[Any]]:
     sessions = SessionService(context)
     results = RenderResults(context)
     invoices = InvoiceService(context)
+    images = ImageService(context)
     return [
         Subscription(booking.SessionBooked, sessions.session_scheduled),
         Subscription(booking.SessionRescheduled, sessions.session_scheduled),
@@ -37,6 +39,7 @@ def subscriptions(platform: Platform) -> Sequence[Subscription[Any]]:
         Subscription(booking.PaymentRefunded, invoices.payment_refunded),
         Subscription(render.RunCompleted, results.run_completed),
         Subscription(render.RunFailed, results.run_failed),
+        Subscription(render.PreviewsCreated, images.previews_created),
     ]
 
 

@@ -13,6 +13,9 @@ from workflow.archive.repository import INDEXES as ARCHIVE_INDEXES
 from workflow.archive.router import router as archive_router
 from workflow.config import WorkflowSettings
 from workflow.hub.router import router as hub_router
+from workflow.images.repository import IMPORTS
+from workflow.images.repository import INDEXES as IMAGE_INDEXES
+from workflow.images.router import router as images_router
 from workflow.invoices.repository import INDEXES as INVOICE_INDEXES
 from workflow.invoices.router import router as invoices_router
 from workflow.pricing.repository import INDEXES as PRICING_INDEXES
@@ -44,6 +47,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             invoices_router,
             production_router,
             archive_router,
+            images_router,
         ],
         indexes=[
             *STATUS_INDEXES,
@@ -53,8 +57,9 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             *INVOICE_INDEXES,
             *PRODUCTION_INDEXES,
             *ARCHIVE_INDEXES,
+            *IMAGE_INDEXES,
         ],
-        outbox_collections=[CHANGES, DELETIONS],
+        outbox_collections=[CHANGES, DELETIONS, IMPORTS],
         topics=[contracts.TOPIC],
         buckets=[settings.infra.images_bucket, settings.archive_bucket],
         on_start=[seed_statuses],

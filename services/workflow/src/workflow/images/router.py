@@ -1,0 +1,64 @@
+"""Import images into a session and read their metadata."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile, status
+from pydantic import ValidationError
+
+from kit.errors import Unprocessable
+from workflow.context import ActorDep, ContextDep
+from workflow.images.schemas import Image, ImportOptions, ImportReport
+from workflow.images.service import ImageService, Upload
+
+router = APIRouter(prefix="/workflow", tags=["images"])
+
+
+def parse_options(raw: str | None) -> ImportOptions:
+    if not raw:
+        return ImportOptions()
+    try:
+        return ImportOptions.model_validate_json(raw)
+    except ValidationError as exc:
+        raise Unprocessable(
+            "The import options are not valid.",
+            detail=exc.errors(include_url=False, include_context=False, include_input=False),
+        ) from None
+
+
+@router.post(
+    "/sessions/{session_id}/imports",
+    status_code=status.HTTP_201_CREATED,
+    summary="Import files into a session (multipart)",
+)
+async def import_images(
+    session_id: str,
+    files: Annotated[list[UploadFile], File(description="the files, one part each")],
+    context: ContextDep,
+    actor: ActorDep,
+    options: Annotated[str | None, Form(description="ImportOptions as JSON")] = None,
+) -> ImportReport:
+    """Stores JPEG, PNG, TIFF (each proven to decode) and camera RAW files (as they are) under
+    `sessions/<id>/<folder>/`, renamed and numbered as `options` say. A corrupt, truncated,
+    oversized (decompression bomb), unknown or badly named file is rejected with its reason and
+    content imported before is skipped; the rest is stored. Announces
+    `workflow.images.imported.v1` for the stored images."""
+    parsed = parse_options(options)
+    uploads = [Upload(name=f.filename or "", body=f.file) for f in files]
+    return await ImageService(context).import_files(session_id, uploads, parsed, actor=actor)
+
+
+@router.get("/sessions/{session_id}/images", summary="A session's images, by number")
+async def session_images(session_id: str, context: ContextDep) -> list[Image]:
+    return await ImageService(context).images_of(session_id)
+
+
+@router.get("/images/{image_id}", summary="One image's metadata")
+async def get_image(image_id: str, context: ContextDep) -> Image:
+    return await ImageService(context).get(image_id)
+
+
+@router.get("/imports/{import_id}", summary="An import's report")
+async def get_import(import_id: str, context: ContextDep) -> ImportReport:
+    return await ImageService(context).get_import(import_id)

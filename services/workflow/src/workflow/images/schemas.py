@@ -1,0 +1,84 @@
+"""What an import takes and answers, and an image's metadata."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ImportFolder = Literal["hires", "raw"]
+Outcome = Literal["stored", "skipped", "rejected"]
+
+
+def _hires_only() -> list[ImportFolder]:
+    return ["hires"]
+
+
+class ImportOptions(BaseModel):
+    """Per-import choices, sent as the JSON form field `options` beside the files."""
+
+    # Where JPEG/PNG/TIFF files go (one or both), and where camera RAW files go.
+    image_folders: list[ImportFolder] = Field(default_factory=_hires_only, min_length=1)
+    raw_folder: ImportFolder = "raw"
+    # keep: the original name; session_prefix: `<session number>-<original>`;
+    # renumber: `<session number>-<n>` from `renumber_from` (a RAW+JPEG pair shares its number).
+    rename: Literal["keep", "session_prefix", "renumber"] = "keep"
+    renumber_from: int = Field(default=1, ge=0, le=10_000_000)
+    renumber_digits: int = Field(default=4, ge=1, le=9)
+    # Which part of the original name (without extension) holds the image number:
+    # first N characters, last N, from position N (1-based), or the whole name.
+    number_rule: Literal["first", "last", "from", "whole"] = "whole"
+    number_n: int = Field(default=1, ge=1, le=200)
+    keywords: list[str] = Field(default_factory=list, max_length=100)
+
+
+class ImportedFile(BaseModel):
+    """One file of an import: what it was, what became of it, and why."""
+
+    original_name: str
+    outcome: Outcome
+    reason: str | None = None
+    image_id: str | None = None
+    stored_as: list[str] = Field(default_factory=list)
+    number: int | None = None
+    size: int
+    sha256: str | None = None
+
+
+class ImportReport(BaseModel):
+    import_id: str
+    session_id: str
+    stored: int
+    skipped: int
+    rejected: int
+    bytes_stored: int
+    files: list[ImportedFile]
+
+
+class Preview(BaseModel):
+    key: str
+    width: int
+    height: int
+
+
+class Image(BaseModel):
+    image_id: str
+    session_id: str
+    original_name: str
+    name: str
+    stem: str
+    kind: Literal["image", "raw"]
+    content_type: str
+    keys: dict[str, str]
+    number: int | None = None
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    keywords: list[str] = Field(default_factory=list)
+    preview: Preview | None = None
+    preview_failure: str | None = None
+    import_id: str
+    imported_at: datetime
+    imported_by: str

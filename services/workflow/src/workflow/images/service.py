@@ -1,0 +1,314 @@
+"""Import files into a session: validate, dedupe by SHA-256, rename, store, announce.
+
+Each file is judged on its own: a rejected or duplicate file is reported and the rest of the
+import goes on. An image's record is inserted (claiming its `_id` and stored keys) before its
+upload, so two imports of one content, or two files wanting one name, cannot both store. The
+import's report and its `workflow.images.imported.v1` event are written in one insert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO
+
+from kit.errors import NotFound, Unprocessable
+from kit.events.consumer import HandlerContext
+from kit.events.contracts.render import PreviewsCreated
+from kit.events.contracts.workflow import ImageRef, ImagesImported
+from kit.events.envelope import Envelope, source_of
+from kit.mongo import Document
+from workflow.context import Actor, WorkflowContext
+from workflow.images import naming
+from workflow.images.repository import IMAGES, IMPORTS, ImageRepository, image_id_of
+from workflow.images.schemas import Image, ImportedFile, ImportOptions, ImportReport
+from workflow.images.validation import Checked, Rejected, check_file
+from workflow.sessions.repository import SessionRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file of a request: its name as sent and its (spooled) body."""
+
+    name: str
+    body: IO[bytes]
+
+
+@dataclass
+class _Accepted:
+    upload: Upload
+    stem: str
+    extension: str
+    checked: Checked
+
+
+def image_view(document: Document) -> Image:
+    return Image.model_validate({**document, "image_id": document["_id"]})
+
+
+class ImageService:
+    def __init__(self, context: WorkflowContext) -> None:
+        self._context = context
+        self._repository = ImageRepository(context.db)
+        self._sessions = SessionRepository(context.db)
+        self._bucket = context.settings.infra.images_bucket
+
+    async def _session(self, session_id: str) -> Document:
+        session = await self._sessions.get(session_id)
+        if session is None:
+            raise NotFound(f"No session {session_id}.", detail={"session_id": session_id})
+        return session
+
+    async def import_files(
+        self, session_id: str, uploads: list[Upload], options: ImportOptions, *, actor: Actor
+    ) -> ImportReport:
+        session = await self._session(session_id)
+        if not uploads:
+            raise Unprocessable("An import needs at least one file.")
+        limit = self._context.settings.max_files_per_import
+        if len(uploads) > limit:
+            raise Unprocessable(
+                f"An import takes at most {limit} files, not {len(uploads)}.",
+                detail={"files": len(uploads), "max": limit},
+            )
+        import_id = f"im-{uuid.uuid4().hex[:16]}"
+        now = datetime.now(UTC).replace(microsecond=0)
+        report: dict[int, ImportedFile] = {}
+        accepted: list[tuple[int, _Accepted]] = []
+        for index, upload in enumerate(uploads):
+            checked = await self._check(upload)
+            if isinstance(checked, ImportedFile):
+                report[index] = checked
+            else:
+                accepted.append((index, checked))
+        # Renumbering follows the order sent; a RAW+JPEG pair (one stem) shares its number.
+        sequence: dict[str, int] = {}
+        for _, item in accepted:
+            sequence.setdefault(item.stem, options.renumber_from + len(sequence))
+        refs: list[ImageRef] = []
+        for index, item in accepted:
+            outcome, ref = await self._store(
+                session,
+                item,
+                options,
+                sequence=sequence[item.stem],
+                import_id=import_id,
+                now=now,
+                actor=actor,
+            )
+            report[index] = outcome
+            if ref is not None:
+                refs.append(ref)
+        files = [report[i] for i in range(len(uploads))]
+        result = ImportReport(
+            import_id=import_id,
+            session_id=session_id,
+            stored=sum(f.outcome == "stored" for f in files),
+            skipped=sum(f.outcome == "skipped" for f in files),
+            rejected=sum(f.outcome == "rejected" for f in files),
+            bytes_stored=sum(f.size for f in files if f.outcome == "stored"),
+            files=files,
+        )
+        event = (
+            Envelope.wrap(
+                ImagesImported(session_id=session_id, images=refs),
+                subject=session_id,
+                source=source_of("workflow"),
+            )
+            if refs
+            else None
+        )
+        await self._repository.record_import(
+            {
+                "_id": import_id,
+                **result.model_dump(exclude={"import_id"}),
+                "options": options.model_dump(),
+                "imported_at": now,
+                "imported_by": actor.user_id,
+            },
+            event,
+        )
+        if event is not None and self._context.platform.relay is not None:
+            self._context.platform.relay.notify(IMPORTS, import_id)
+        return result
+
+    async def _check(self, upload: Upload) -> ImportedFile | _Accepted:
+        reason = naming.unsafe_name_reason(upload.name)
+        stem, extension = naming.split_name(upload.name)
+        if reason is None:
+            try:
+                checked = await asyncio.to_thread(
+                    check_file,
+                    upload.body,
+                    extension,
+                    max_pixels=self._context.settings.max_image_pixels,
+                )
+            except Rejected as rejected:
+                reason = str(rejected)
+            else:
+                return _Accepted(upload, stem, extension, checked)
+        return ImportedFile(
+            original_name=upload.name,
+            outcome="rejected",
+            reason=reason,
+            size=await asyncio.to_thread(_size_of, upload.body),
+        )
+
+    async def _store(
+        self,
+        session: Document,
+        item: _Accepted,
+        options: ImportOptions,
+        *,
+        sequence: int,
+        import_id: str,
+        now: datetime,
+        actor: Actor,
+    ) -> tuple[ImportedFile, ImageRef | None]:
+        session_id = session["_id"]
+        checked = item.checked
+        name = naming.stored_name(
+            item.upload.name,
+            options,
+            session_number=str(session.get("session_number") or session_id),
+            sequence=sequence,
+        )
+        number = (
+            sequence if options.rename == "renumber" else naming.image_number(item.stem, options)
+        )
+        folders = options.image_folders if checked.kind == "image" else [options.raw_folder]
+        keys = {folder: f"sessions/{session_id}/{folder}/{name}" for folder in folders}
+        image_id = image_id_of(session_id, checked.sha256)
+        base = ImportedFile(
+            original_name=item.upload.name,
+            outcome="stored",
+            image_id=image_id,
+            number=number,
+            size=checked.size,
+            sha256=checked.sha256,
+        )
+        document = {
+            "_id": image_id,
+            "session_id": session_id,
+            "original_name": item.upload.name,
+            "name": name,
+            "stem": item.stem,
+            "kind": checked.kind,
+            "content_type": checked.content_type,
+            "keys": keys,
+            "number": number,
+            "size": checked.size,
+            "sha256": checked.sha256,
+            "width": checked.width,
+            "height": checked.height,
+            "keywords": options.keywords,
+            "import_id": import_id,
+            "imported_at": now,
+            "imported_by": actor.user_id,
+        }
+        refused = await self._repository.claim(document, list(keys.values()))
+        if refused == "duplicate":
+            existing = await self._repository.get(image_id)
+            where = existing["name"] if existing else "another file"
+            return base.model_copy(
+                update={
+                    "outcome": "skipped",
+                    "reason": f"the same content (SHA-256) is already imported as {where}",
+                    "stored_as": list(existing["keys"].values()) if existing else [],
+                }
+            ), None
+        if refused == "name_taken":
+            return base.model_copy(
+                update={
+                    "outcome": "rejected",
+                    "reason": f"another file is already stored as {name}",
+                    "image_id": None,
+                }
+            ), None
+        first, *others = keys.values()
+        try:
+            item.upload.body.seek(0)
+            # boto3 closes the body after uploading it: a second folder gets a server-side copy.
+            await self._context.storage.put(
+                self._bucket, first, item.upload.body, content_type=checked.content_type
+            )
+            for key in others:
+                await asyncio.to_thread(
+                    self._context.storage.client.copy_object,
+                    Bucket=self._bucket,
+                    Key=key,
+                    CopySource={"Bucket": self._bucket, "Key": first},
+                )
+        except Exception as exc:
+            log.exception("storing %s of session %s failed", name, session_id)
+            await self._repository.release(image_id, list(keys.values()))
+            return base.model_copy(
+                update={
+                    "outcome": "rejected",
+                    "reason": f"storing failed: {type(exc).__name__}",
+                    "image_id": None,
+                }
+            ), None
+        main_folder = "hires" if "hires" in keys else next(iter(keys))
+        ref = ImageRef(
+            image_id=image_id,
+            key=keys[main_folder],
+            folder=main_folder,
+            content_type=checked.content_type,
+        )
+        return base.model_copy(update={"stored_as": list(keys.values())}), ref
+
+    async def images_of(self, session_id: str) -> list[Image]:
+        await self._session(session_id)
+        return [image_view(d) for d in await self._repository.of_session(session_id)]
+
+    async def get(self, image_id: str) -> Image:
+        document = await self._repository.get(image_id)
+        if document is None:
+            raise NotFound(f"No image {image_id}.", detail={"image_id": image_id})
+        return image_view(document)
+
+    async def get_import(self, import_id: str) -> ImportReport:
+        document = await self._repository.get_import(import_id)
+        if document is None:
+            raise NotFound(f"No import {import_id}.", detail={"import_id": import_id})
+        return ImportReport.model_validate({**document, "import_id": document["_id"]})
+
+    # Consumed events ----------------------------------------------------------------------
+
+    async def previews_created(self, payload: PreviewsCreated, context: HandlerContext) -> None:
+        """Attach each preview (or the reason there is none) to its image, once per event."""
+        images = self._context.db[IMAGES]
+        for preview in payload.previews:
+            await context.apply_once(
+                images,
+                {"_id": preview.image_id, "session_id": payload.session_id},
+                {
+                    "$set": {
+                        "preview": {
+                            "key": preview.key,
+                            "width": preview.width,
+                            "height": preview.height,
+                        },
+                        "preview_failure": None,
+                    }
+                },
+            )
+        for failure in payload.failures:
+            await context.apply_once(
+                images,
+                {"_id": failure.image_id, "session_id": payload.session_id},
+                {"$set": {"preview_failure": failure.reason}},
+            )
+
+
+def _size_of(body: IO[bytes]) -> int:
+    body.seek(0, 2)
+    size = body.tell()
+    body.seek(0)
+    return size
