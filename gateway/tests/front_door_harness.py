@@ -64,6 +64,7 @@ async def _echo(request: Request) -> Response:
         {
             "method": request.method,
             "path": request.url.path,
+            "raw_path": request.scope["raw_path"].decode("latin-1"),
             "query": request.url.query,
             "headers": {k: v for k, v in request.headers.items()},
             "body": body.decode("latin-1"),

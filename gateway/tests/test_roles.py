@@ -146,3 +146,35 @@ async def test_no_route_opens_without_a_valid_token(
         assert answer.json()["error"] == "unauthorized"
     # Not one of them reached a service.
     assert counter.calls == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/booking/clients/%2e%2e/sessions",
+        "/api/booking/clients/%2E./sessions",
+        "/api/booking/clients/.%2e/sessions",
+    ],
+)
+async def test_a_read_only_role_cannot_climb_out_of_its_routes_with_dot_segments(
+    gateway: httpx.AsyncClient, unique: str, counter: Counter, path: str
+) -> None:
+    owner = await owner_token(gateway)
+    marketing = await user_token(gateway, owner, MARKETING, unique)
+    calls_before = counter.calls
+
+    answer = await gateway.get(path, headers=bearer(marketing))
+
+    assert answer.status_code in (400, 403), answer.text
+    assert counter.calls == calls_before
+
+
+async def test_the_service_sees_the_path_exactly_as_the_caller_encoded_it(
+    gateway: httpx.AsyncClient,
+) -> None:
+    owner = await owner_token(gateway)
+
+    answer = await gateway.get("/api/booking/clients/a%2Fb%20c", headers=bearer(owner))
+
+    assert answer.status_code == 200
+    assert answer.json()["raw_path"] == "/clients/a%2Fb%20c"

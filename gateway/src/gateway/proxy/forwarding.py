@@ -69,10 +69,11 @@ class Forwarder:
         self,
         request: Request,
         service: str,
-        path: str,
+        raw_path: bytes,
         user: tuple[str, str] | None = None,
     ) -> StreamingResponse:
-        """Send `request` to `service` at `path`; `user` is (id, role) for the service to see."""
+        """Send `request` to `service` at `raw_path` (as encoded by the caller, query kept);
+        `user` is (id, role) for the service to see."""
         base = self._upstreams.get(service)
         if base is None:
             raise NotFound(f"There is no service named {service!r}.")
@@ -88,8 +89,11 @@ class Forwarder:
             headers.append((b"x-user-id", user[0].encode()))
             headers.append((b"x-user-role", user[1].encode()))
         method = request.method.upper()
-        url = httpx.URL(base.rstrip("/") + "/" + path.lstrip("/"))
-        url = url.copy_with(query=request.url.query.encode("latin-1") or None)
+        base_url = httpx.URL(base)
+        query: bytes = request.scope.get("query_string") or b""
+        url = base_url.copy_with(
+            raw_path=base_url.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b"")
+        )
         idempotent = method in IDEMPOTENT_READS
         attempts = 1 + (self._read_retries if idempotent else 0)
         for attempt in range(1, attempts + 1):
