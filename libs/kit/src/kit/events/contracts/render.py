@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kit.events.contracts.workflow import EntityKind
 from kit.events.envelope import EventPayload
@@ -37,7 +37,7 @@ class PreviewsCreated(_RenderEvent):
     session_id: str
     previews: list[PreviewRef]
     # Additive (issue 6): images of the import that got no preview, with the reason.
-    failures: list[ImageFailure] = []
+    failures: list[ImageFailure] = Field(default_factory=list)
 
 
 class RenderOutput(BaseModel):
@@ -74,6 +74,6 @@ class RunFailed(RunFinished):
     error_status: str | None = None
     error: str
     # Additive (issue 6): a run fails when any image fails; the others still rendered.
-    outputs: list[RenderOutput] = []
-    failures: list[ImageFailure] = []
+    outputs: list[RenderOutput] = Field(default_factory=list)
+    failures: list[ImageFailure] = Field(default_factory=list)
     manifest_key: str | None = None
