@@ -218,3 +218,17 @@ async def test_a_200_mb_upload_and_download_stream_through_without_being_held(
     assert received.hexdigest() == expected.hexdigest()
     # Client, gateway and service share this process: together they never held 1/4 of the body.
     assert peak < size // 4, f"peak traced memory {peak / CHUNK:.0f} MB"
+
+
+async def test_a_read_sent_with_a_body_reaches_the_service_without_it(
+    gateway: httpx.AsyncClient,
+) -> None:
+    owner = await owner_token(gateway)
+
+    answer = await gateway.request(
+        "GET", "/api/booking/sessions", content=b"stray body", headers=bearer(owner)
+    )
+
+    seen = echoed(answer)
+    assert seen["body"] == ""
+    assert "content-length" not in seen["headers"]

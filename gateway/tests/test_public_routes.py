@@ -57,6 +57,7 @@ async def test_the_gateway_answers_its_health_and_metrics_without_a_login(
     gateway: httpx.AsyncClient,
 ) -> None:
     await gateway.get("/d/tok_metrics")
+    await gateway.get("/api/no-such-service/x")
 
     health = await gateway.get("/healthz")
     metrics = await gateway.get("/metrics")
@@ -65,6 +66,9 @@ async def test_the_gateway_answers_its_health_and_metrics_without_a_login(
     assert metrics.status_code == 200
     assert 'gateway_requests_total{area="d",method="GET",status="200"}' in metrics.text
     assert "gateway_request_seconds_bucket" in metrics.text
+    # Made-up service names do not become labels of their own.
+    assert 'area="api/other",method="GET",status="401"' in metrics.text
+    assert "no-such-service" not in metrics.text
 
 
 async def test_readiness_names_the_services_that_do_not_answer(

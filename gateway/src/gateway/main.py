@@ -85,7 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = create_service_app(settings, spec)
     metrics = GatewayMetrics()
     app.state.metrics = metrics
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, services=frozenset(settings.upstreams))
     return app
 
 

@@ -34,25 +34,26 @@ class GatewayMetrics:
         )
 
 
-def area_of(path: str) -> str:
+def area_of(path: str, services: frozenset[str]) -> str:
     """A label of few values: the service for `/api/<service>`, else the first path segment."""
     parts = path.strip("/").split("/")
     if parts[0] == "api" and len(parts) > 1:
-        return f"api/{parts[1]}"[:40]
+        return f"api/{parts[1]}" if parts[1] in services else "api/other"
     return parts[0] if parts[0] in _AREAS else "other"
 
 
 class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: GatewayMetrics, services: frozenset[str]) -> None:
         self.app = app
         self.metrics = metrics
+        self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        area = area_of(scope["path"])
+        area = area_of(scope["path"], self.services)
         status = 500
 
         async def record(message: Message) -> None:

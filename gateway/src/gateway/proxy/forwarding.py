@@ -51,6 +51,7 @@ _NOT_RETURNED = frozenset(
         REQUEST_ID_HEADER.lower(),
     }
 )
+_BODY_HEADERS = frozenset({"content-length", "content-type", "content-encoding"})
 _RETRY_PAUSE_SECONDS = 0.1
 
 
@@ -77,10 +78,14 @@ class Forwarder:
         base = self._upstreams.get(service)
         if base is None:
             raise NotFound(f"There is no service named {service!r}.")
+        method = request.method.upper()
+        idempotent = method in IDEMPOTENT_READS
+        # A read is sent without a body, so it is sent without the headers of one too.
+        dropped = _NOT_FORWARDED | _BODY_HEADERS if idempotent else _NOT_FORWARDED
         headers = [
             (name, value)
             for name, value in request.headers.raw
-            if name.decode("latin-1").lower() not in _NOT_FORWARDED
+            if name.decode("latin-1").lower() not in dropped
         ]
         request_id = current_request_id()
         if request_id:
@@ -88,13 +93,11 @@ class Forwarder:
         if user is not None:
             headers.append((b"x-user-id", user[0].encode()))
             headers.append((b"x-user-role", user[1].encode()))
-        method = request.method.upper()
         base_url = httpx.URL(base)
         query: bytes = request.scope.get("query_string") or b""
         url = base_url.copy_with(
             raw_path=base_url.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b"")
         )
-        idempotent = method in IDEMPOTENT_READS
         attempts = 1 + (self._read_retries if idempotent else 0)
         for attempt in range(1, attempts + 1):
             outgoing = self.client.build_request(
@@ -151,3 +154,6 @@ async def _relay(answer: httpx.Response, service: str) -> AsyncIterator[bytes]:
         # The status is already sent: all that is left is to cut the body short.
         log.warning("%s broke off its answer: %s", service, exc)
         raise
+    finally:
+        # Also when the caller hangs up mid-body: the connection goes back to the pool.
+        await answer.aclose()
