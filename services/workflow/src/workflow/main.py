@@ -13,11 +13,13 @@ from workflow.archive.repository import INDEXES as ARCHIVE_INDEXES
 from workflow.archive.router import router as archive_router
 from workflow.config import WorkflowSettings
 from workflow.hub.router import router as hub_router
-from workflow.images.repository import IMPORTS
+from workflow.images.repository import IMPORTS, REMOVALS
 from workflow.images.repository import INDEXES as IMAGE_INDEXES
 from workflow.images.router import router as images_router
 from workflow.invoices.repository import INDEXES as INVOICE_INDEXES
 from workflow.invoices.router import router as invoices_router
+from workflow.presentation.repository import INDEXES as PRESENTATION_INDEXES
+from workflow.presentation.router import router as presentation_router
 from workflow.pricing.repository import INDEXES as PRICING_INDEXES
 from workflow.pricing.router import router as pricing_router
 from workflow.production.repository import INDEXES as PRODUCTION_INDEXES
@@ -48,6 +50,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             production_router,
             archive_router,
             images_router,
+            presentation_router,
         ],
         indexes=[
             *STATUS_INDEXES,
@@ -58,8 +61,9 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             *PRODUCTION_INDEXES,
             *ARCHIVE_INDEXES,
             *IMAGE_INDEXES,
+            *PRESENTATION_INDEXES,
         ],
-        outbox_collections=[CHANGES, DELETIONS, IMPORTS],
+        outbox_collections=[CHANGES, DELETIONS, IMPORTS, REMOVALS],
         topics=[contracts.TOPIC],
         buckets=[settings.infra.images_bucket, settings.archive_bucket],
         on_start=[seed_statuses],

@@ -19,6 +19,7 @@ from kit.mongo import Document, IndexSpec
 IMAGES = "images"
 IMPORTS = "image_imports"
 KEYS = "stored_keys"
+REMOVALS = "image_removals"
 INDEXES = [
     IndexSpec(IMAGES, [("session_id", 1), ("number", 1)], "by_session"),
     IndexSpec(IMPORTS, [("session_id", 1)], "by_session"),
@@ -34,6 +35,7 @@ class ImageRepository:
         self._images = db[IMAGES]
         self._imports = db[IMPORTS]
         self._keys = db[KEYS]
+        self._removals = db[REMOVALS]
 
     async def get(self, image_id: str) -> Document | None:
         return await self._images.find_one({"_id": image_id})
@@ -75,3 +77,7 @@ class ImageRepository:
 
     async def set_fields(self, image_id: str, fields: dict[str, Any]) -> None:
         await self._images.update_one({"_id": image_id}, {"$set": fields})
+
+    async def record_removal(self, document: Document, event: Envelope) -> None:
+        """The permanent delete of one image and its event in one insert."""
+        await self._removals.insert_one(new_document_with_events(document, event))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from pydantic import ValidationError
 
 from kit.errors import Unprocessable
@@ -62,3 +62,15 @@ async def get_image(image_id: str, context: ContextDep) -> Image:
 @router.get("/imports/{import_id}", summary="An import's report")
 async def get_import(import_id: str, context: ContextDep) -> ImportReport:
     return await ImageService(context).get_import(import_id)
+
+
+@router.delete(
+    "/images/{image_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Permanently delete one image",
+)
+async def delete_image(image_id: str, context: ContextDep, actor: ActorDep) -> Response:
+    """Deletes the image's files in every folder (and its preview) and its record, and
+    announces `workflow.images.deleted.v1`. This cannot be undone."""
+    await ImageService(context).delete(image_id, actor=actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -77,6 +77,8 @@ class Image(BaseModel):
     width: int | None = None
     height: int | None = None
     keywords: list[str] = Field(default_factory=list)
+    selection: Literal["selected", "not_selected", "undecided"] = "undecided"
+    stars: int = 0
     preview: Preview | None = None
     preview_failure: str | None = None
     import_id: str

@@ -18,12 +18,19 @@ from typing import IO
 from kit.errors import NotFound, Unprocessable
 from kit.events.consumer import HandlerContext
 from kit.events.contracts.render import PreviewsCreated
-from kit.events.contracts.workflow import ImageRef, ImagesImported
+from kit.events.contracts.workflow import ImageRef, ImagesDeleted, ImagesImported
 from kit.events.envelope import Envelope, source_of
 from kit.mongo import Document
+from workflow.archive import objects
 from workflow.context import Actor, WorkflowContext
 from workflow.images import naming
-from workflow.images.repository import IMAGES, IMPORTS, ImageRepository, image_id_of
+from workflow.images.repository import (
+    IMAGES,
+    IMPORTS,
+    REMOVALS,
+    ImageRepository,
+    image_id_of,
+)
 from workflow.images.schemas import Image, ImportedFile, ImportOptions, ImportReport
 from workflow.images.validation import Checked, Rejected, check_file
 from workflow.sessions.repository import SessionRepository
@@ -278,6 +285,52 @@ class ImageService:
         if document is None:
             raise NotFound(f"No import {import_id}.", detail={"import_id": import_id})
         return ImportReport.model_validate({**document, "import_id": document["_id"]})
+
+    async def delete(self, image_id: str, *, actor: Actor) -> None:
+        """Permanently delete one image: its stored files (every folder, and its preview), its
+        record, and announce `workflow.images.deleted.v1`. A retry after a crash finishes it."""
+        document = await self._repository.get(image_id)
+        if document is None:
+            raise NotFound(f"No image {image_id}.", detail={"image_id": image_id})
+        keys: dict[str, str] = dict(document["keys"])
+        if document.get("preview"):
+            keys["previews"] = document["preview"]["key"]
+        await asyncio.to_thread(
+            objects.delete_keys, self._context.storage.client, self._bucket, list(keys.values())
+        )
+        session_id = document["session_id"]
+        removal_id = f"rm-{uuid.uuid4().hex[:16]}"
+        event = Envelope.wrap(
+            ImagesDeleted(
+                session_id=session_id,
+                images=[
+                    ImageRef(
+                        image_id=image_id,
+                        key=key,
+                        folder=folder,
+                        content_type=document.get("content_type"),
+                    )
+                    for folder, key in keys.items()
+                    if folder in ("raw", "hires", "previews")
+                ],
+            ),
+            subject=session_id,
+            source=source_of("workflow"),
+        )
+        await self._repository.record_removal(
+            {
+                "_id": removal_id,
+                "session_id": session_id,
+                "image_id": image_id,
+                "deleted_keys": list(keys.values()),
+                "deleted_at": datetime.now(UTC),
+                "deleted_by": actor.user_id,
+            },
+            event,
+        )
+        if self._context.platform.relay is not None:
+            self._context.platform.relay.notify(REMOVALS, removal_id)
+        await self._repository.release(image_id, list(document["keys"].values()))
 
     # Consumed events ----------------------------------------------------------------------
 
