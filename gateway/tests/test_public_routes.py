@@ -3,8 +3,10 @@ for byte, for booking to verify), and the delivery pages and downloads of the st
 
 from __future__ import annotations
 
+import json
+
 import httpx
-from front_door_harness import echoed
+from front_door_harness import Counter, echoed
 
 
 async def test_online_booking_reaches_bookings_public_routes_without_a_login(
@@ -34,9 +36,15 @@ async def test_the_stripe_webhook_reaches_booking_byte_for_byte_with_its_signatu
         headers={"stripe-signature": "t=1,v1=abc", "content-type": "application/json"},
     )
 
+    direct = await gateway.post(
+        "/public/payments/stripe-webhook", content=payload, headers={"stripe-signature": "t=2"}
+    )
+
     seen = echoed(answer)
-    assert seen["path"] == "/payments/stripe/webhook"
+    assert seen["path"] == "/public/payments/stripe-webhook"
     assert seen["body"].encode("latin-1") == payload
+    assert echoed(direct)["path"] == "/public/payments/stripe-webhook"
+    assert echoed(direct)["headers"]["stripe-signature"] == "t=2"
     assert seen["headers"]["stripe-signature"] == "t=1,v1=abc"
 
 
@@ -99,3 +107,27 @@ async def test_one_swagger_ui_lists_every_service(gateway: httpx.AsyncClient) ->
     assert spec.json()["servers"] == [{"url": "/api/maps"}]
     assert spec.json()["path"] == "/openapi.json"
     assert unknown.status_code == 404
+
+
+async def test_an_online_booking_reaches_booking_whole(gateway: httpx.AsyncClient) -> None:
+    booking = {
+        "session_type_id": "portrait",
+        "starts_at": "2030-01-02T10:00:00Z",
+        "client": {"email": "Client@Example.test", "last_name": "Lee"},
+    }
+
+    answer = await gateway.post("/public/bookings", json=booking)
+
+    seen = echoed(answer)
+    assert seen["path"] == "/public/bookings"
+    assert json.loads(seen["body"]) == booking
+
+
+async def test_an_oversized_online_booking_is_refused_with_413(
+    gateway: httpx.AsyncClient, counter: Counter
+) -> None:
+    answer = await gateway.post("/public/bookings", content=b"{" + b" " * (70 * 1024) + b"}")
+
+    assert answer.status_code == 413
+    assert answer.json()["error"] == "payload_too_large"
+    assert counter.calls == 0

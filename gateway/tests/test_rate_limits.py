@@ -92,3 +92,45 @@ async def test_public_booking_is_limited_per_address_but_browsing_is_not(
     assert [b.status_code for b in bookings[:2]] == [200, 200]
     _assert_limited(bookings[2], "booking", "address")
     assert {b.status_code for b in browsing} == {200}
+
+
+async def test_one_client_email_booking_from_many_addresses_is_stopped(
+    infra: InfraSettings, unique: str, upstream: str, mongo: AsyncMongoClient[Document]
+) -> None:
+    def booking(email: str) -> dict[str, object]:
+        return {
+            "session_type_id": "t",
+            "starts_at": "2030-01-02T10:00:00Z",
+            "client": {"email": email},
+        }
+
+    async with gateway_with(
+        unique,
+        upstream,
+        mongo,
+        booking_per_account=2,
+        booking_per_address=100,
+        booking_window_seconds=3600,
+    ) as client:
+        same = [
+            await client.post("/public/bookings", json=booking(email))
+            for email in ("ann@example.test", "ANN@example.test ", "ann@example.test")
+        ]
+        other = await client.post("/public/bookings", json=booking("bob@example.test"))
+
+    assert [a.status_code for a in same[:2]] == [200, 200]
+    _assert_limited(same[2], "booking", "account")
+    assert other.status_code == 200
+
+
+async def test_stripe_webhooks_are_never_rate_limited(
+    infra: InfraSettings, unique: str, upstream: str, mongo: AsyncMongoClient[Document]
+) -> None:
+    async with gateway_with(
+        unique, upstream, mongo, booking_per_address=1, booking_window_seconds=3600
+    ) as client:
+        answers = [
+            await client.post("/public/payments/stripe-webhook", content=b"{}") for _ in range(4)
+        ]
+
+    assert {a.status_code for a in answers} == {200}

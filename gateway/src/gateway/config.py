@@ -45,6 +45,7 @@ class GatewaySettings(ServiceSettings):
     pin_per_link: int = 5
     booking_window_seconds: int = 60
     booking_per_address: int = 10
+    booking_per_account: int = 5
 
     @model_validator(mode="after")
     def _secrets(self) -> GatewaySettings:

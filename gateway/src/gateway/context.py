@@ -50,6 +50,11 @@ class GatewayContext:
         s = self.settings
         return Limit("booking", s.booking_per_address, s.booking_window_seconds)
 
+    @property
+    def booking_account_limit(self) -> Limit:
+        s = self.settings
+        return Limit("booking", s.booking_per_account, s.booking_window_seconds)
+
 
 def context_of(platform: Platform) -> GatewayContext:
     context = platform.extras.get("gateway")

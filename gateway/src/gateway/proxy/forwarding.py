@@ -72,9 +72,10 @@ class Forwarder:
         service: str,
         raw_path: bytes,
         user: tuple[str, str] | None = None,
+        body: bytes | None = None,
     ) -> StreamingResponse:
         """Send `request` to `service` at `raw_path` (as encoded by the caller, query kept);
-        `user` is (id, role) for the service to see."""
+        `user` is (id, role) for the service to see; `body` when the gateway has read it."""
         base = self._upstreams.get(service)
         if base is None:
             raise NotFound(f"There is no service named {service!r}.")
@@ -105,7 +106,7 @@ class Forwarder:
                 url,
                 headers=headers,
                 # A read sends no body, so a retry can resend it; anything else streams once.
-                content=None if idempotent else request.stream(),
+                content=None if idempotent else (request.stream() if body is None else body),
             )
             try:
                 answer = await self.client.send(outgoing, stream=True)

@@ -6,6 +6,7 @@ its signature), and the delivery pages and downloads of the studio's clients (`/
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -14,6 +15,7 @@ from starlette.responses import StreamingResponse
 from gateway.access.policy import authorize
 from gateway.context import ContextDep, PrincipalDep, address_of
 from gateway.proxy.paths import forwarded_path
+from kit.errors import PayloadTooLarge
 
 router = APIRouter()
 
@@ -34,18 +36,58 @@ async def to_service(
     )
 
 
+WEBHOOK = b"/public/payments/stripe-webhook"
+# An online booking is a small JSON document: read whole, to count attempts per client email.
+BOOKING_BODY_LIMIT = 64 * 1024
+
+
+@router.post("/public/payments/stripe-webhook", include_in_schema=False)
+@router.post("/payments/stripe/webhook", include_in_schema=False)
+async def stripe_webhook(request: Request, context: ContextDep) -> StreamingResponse:
+    """Stripe's events, passed byte for byte to booking, which verifies the signature; never
+    rate-limited (Stripe sends from few addresses, and retries would only delay payments)."""
+    return await context.forwarder.forward(request, "booking", WEBHOOK)
+
+
+@router.post("/public/bookings", include_in_schema=False)
+async def book_online(request: Request, context: ContextDep) -> StreamingResponse:
+    """An online booking, limited per address and per client email."""
+    await context.limiter.hit(context.booking_limit, "address", address_of(request))
+    body = await _small_body(request)
+    email = _client_email(body)
+    if email is not None:
+        await context.limiter.hit(context.booking_account_limit, "account", email)
+    return await context.forwarder.forward(request, "booking", b"/public/bookings", body=body)
+
+
 @router.api_route("/public/{path:path}", methods=METHODS, include_in_schema=False)
 async def online_booking(path: str, request: Request, context: ContextDep) -> StreamingResponse:
-    """The booking service's public pages and online booking, limited per address."""
+    """The booking service's public pages (availability, manage links), limited per address."""
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         await context.limiter.hit(context.booking_limit, "address", address_of(request))
     return await context.forwarder.forward(request, "booking", forwarded_path(request)[1])
 
 
-@router.post("/payments/stripe/webhook", include_in_schema=False)
-async def stripe_webhook(request: Request, context: ContextDep) -> StreamingResponse:
-    """Stripe's events, passed byte for byte to booking, which verifies the signature."""
-    return await context.forwarder.forward(request, "booking", b"/payments/stripe/webhook")
+async def _small_body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > BOOKING_BODY_LIMIT:
+            raise PayloadTooLarge(
+                "An online booking is at most 64 KiB.", detail={"limit": BOOKING_BODY_LIMIT}
+            )
+    return bytes(body)
+
+
+def _client_email(body: bytes) -> str | None:
+    """The booking client's email, when the body has one; booking itself judges the rest."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    client = document.get("client") if isinstance(document, dict) else None
+    email = client.get("email") if isinstance(client, dict) else None
+    return email.strip().lower()[:254] if isinstance(email, str) and email.strip() else None
 
 
 @router.post("/d/{token}/pin", include_in_schema=False)
