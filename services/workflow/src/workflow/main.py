@@ -24,6 +24,8 @@ from workflow.pricing.repository import INDEXES as PRICING_INDEXES
 from workflow.pricing.router import router as pricing_router
 from workflow.production.repository import INDEXES as PRODUCTION_INDEXES
 from workflow.production.router import router as production_router
+from workflow.recipes.repository import INDEXES as RECIPE_INDEXES
+from workflow.recipes.router import router as recipes_router
 from workflow.sessions.repository import INDEXES as SESSION_INDEXES
 from workflow.sessions.router import router as sessions_router
 from workflow.statuses.repository import INDEXES as STATUS_INDEXES
@@ -51,6 +53,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             archive_router,
             images_router,
             presentation_router,
+            recipes_router,
         ],
         indexes=[
             *STATUS_INDEXES,
@@ -62,6 +65,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             *ARCHIVE_INDEXES,
             *IMAGE_INDEXES,
             *PRESENTATION_INDEXES,
+            *RECIPE_INDEXES,
         ],
         outbox_collections=[CHANGES, DELETIONS, IMPORTS, REMOVALS],
         topics=[contracts.TOPIC],
