@@ -7,7 +7,8 @@ import struct
 import zlib
 from datetime import UTC, datetime, timedelta
 
-from PIL import Image
+import segno
+from PIL import Image, ImageFilter
 from workflow_harness import Workflow
 
 from kit.events.contracts.booking import SessionBooked
@@ -45,3 +46,30 @@ async def booked_session(workflow: Workflow, session_id: str, number: str = "S10
     )
     await workflow.deliver(workflow.envelope(booked, subject=session_id))
     return session_id
+
+
+def frame(
+    taken_at: datetime | None,
+    *,
+    card: str | None = None,
+    blur: float = 0,
+    shade: int = 0,
+    size: tuple[int, int] = (900, 600),
+) -> bytes:
+    """A JPEG frame as a camera writes it (EXIF DateTimeOriginal), optionally showing a session
+    card's QR code held up in front of the lens."""
+    image = Image.new("RGB", size, (80 + shade % 100, 110, 140))
+    if card is not None:
+        code = io.BytesIO()
+        segno.make(f"studio-session:{card}", error="h").save(code, kind="png", scale=8, border=4)
+        code.seek(0)
+        qr = Image.open(code).convert("RGB")
+        image.paste(qr, ((size[0] - qr.width) // 2, (size[1] - qr.height) // 2))
+    if blur:
+        image = image.filter(ImageFilter.GaussianBlur(blur))
+    exif = Image.Exif()
+    if taken_at is not None:
+        exif.get_ifd(0x8769)[0x9003] = taken_at.strftime("%Y:%m:%d %H:%M:%S")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif, quality=90)
+    return out.getvalue()

@@ -11,6 +11,8 @@ from kit.events.contracts import workflow as contracts
 from workflow.archive.repository import DELETIONS
 from workflow.archive.repository import INDEXES as ARCHIVE_INDEXES
 from workflow.archive.router import router as archive_router
+from workflow.cards.repository import INDEXES as CARD_INDEXES
+from workflow.cards.router import router as cards_router
 from workflow.config import WorkflowSettings
 from workflow.hub.router import router as hub_router
 from workflow.images.repository import IMPORTS, REMOVALS
@@ -54,6 +56,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             images_router,
             presentation_router,
             recipes_router,
+            cards_router,
         ],
         indexes=[
             *STATUS_INDEXES,
@@ -66,6 +69,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             *IMAGE_INDEXES,
             *PRESENTATION_INDEXES,
             *RECIPE_INDEXES,
+            *CARD_INDEXES,
         ],
         outbox_collections=[CHANGES, DELETIONS, IMPORTS, REMOVALS],
         topics=[contracts.TOPIC],

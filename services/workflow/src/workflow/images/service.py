@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO
@@ -46,12 +47,17 @@ class Upload:
     body: IO[bytes]
 
 
-@dataclass
-class _Accepted:
-    upload: Upload
+Writer = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A file that passed its checks, and how to write it to a stored key."""
+
+    name: str
     stem: str
-    extension: str
     checked: Checked
+    write: Writer
 
 
 def image_view(document: Document) -> Image:
@@ -83,16 +89,32 @@ class ImageService:
                 f"An import takes at most {limit} files, not {len(uploads)}.",
                 detail={"files": len(uploads), "max": limit},
             )
-        import_id = f"im-{uuid.uuid4().hex[:16]}"
-        now = datetime.now(UTC).replace(microsecond=0)
         report: dict[int, ImportedFile] = {}
-        accepted: list[tuple[int, _Accepted]] = []
+        accepted: list[tuple[int, Accepted]] = []
         for index, upload in enumerate(uploads):
             checked = await self._check(upload)
             if isinstance(checked, ImportedFile):
                 report[index] = checked
             else:
                 accepted.append((index, checked))
+        return await self.import_accepted(
+            session, accepted, report, total=len(uploads), options=options, actor=actor
+        )
+
+    async def import_accepted(
+        self,
+        session: Document,
+        accepted: list[tuple[int, Accepted]],
+        report: dict[int, ImportedFile],
+        *,
+        total: int,
+        options: ImportOptions,
+        actor: Actor,
+    ) -> ImportReport:
+        """Store the accepted files (report positions given) beside those already judged."""
+        session_id = session["_id"]
+        import_id = f"im-{uuid.uuid4().hex[:16]}"
+        now = datetime.now(UTC).replace(microsecond=0)
         # Renumbering follows the order sent; a RAW+JPEG pair (one stem) shares its number.
         sequence: dict[str, int] = {}
         for _, item in accepted:
@@ -111,7 +133,7 @@ class ImageService:
             report[index] = outcome
             if ref is not None:
                 refs.append(ref)
-        files = [report[i] for i in range(len(uploads))]
+        files = [report[i] for i in range(total)]
         result = ImportReport(
             import_id=import_id,
             session_id=session_id,
@@ -144,7 +166,7 @@ class ImageService:
             self._context.platform.relay.notify(IMPORTS, import_id)
         return result
 
-    async def _check(self, upload: Upload) -> ImportedFile | _Accepted:
+    async def _check(self, upload: Upload) -> ImportedFile | Accepted:
         reason = naming.unsafe_name_reason(upload.name)
         stem, extension = naming.split_name(upload.name)
         if reason is None:
@@ -158,7 +180,7 @@ class ImageService:
             except Rejected as rejected:
                 reason = str(rejected)
             else:
-                return _Accepted(upload, stem, extension, checked)
+                return Accepted(upload.name, stem, checked, self._uploader(upload.body, checked))
         return ImportedFile(
             original_name=upload.name,
             outcome="rejected",
@@ -169,7 +191,7 @@ class ImageService:
     async def _store(
         self,
         session: Document,
-        item: _Accepted,
+        item: Accepted,
         options: ImportOptions,
         *,
         sequence: int,
@@ -180,7 +202,7 @@ class ImageService:
         session_id = session["_id"]
         checked = item.checked
         name = naming.stored_name(
-            item.upload.name,
+            item.name,
             options,
             session_number=str(session.get("session_number") or session_id),
             sequence=sequence,
@@ -192,7 +214,7 @@ class ImageService:
         keys = {folder: f"sessions/{session_id}/{folder}/{name}" for folder in folders}
         image_id = image_id_of(session_id, checked.sha256)
         base = ImportedFile(
-            original_name=item.upload.name,
+            original_name=item.name,
             outcome="stored",
             image_id=image_id,
             number=number,
@@ -202,7 +224,7 @@ class ImageService:
         document = {
             "_id": image_id,
             "session_id": session_id,
-            "original_name": item.upload.name,
+            "original_name": item.name,
             "name": name,
             "stem": item.stem,
             "kind": checked.kind,
@@ -239,11 +261,8 @@ class ImageService:
             ), None
         first, *others = keys.values()
         try:
-            item.upload.body.seek(0)
-            # boto3 closes the body after uploading it: a second folder gets a server-side copy.
-            await self._context.storage.put(
-                self._bucket, first, item.upload.body, content_type=checked.content_type
-            )
+            await item.write(first)
+            # The other folders get a server-side copy (boto3 closes an uploaded body).
             for key in others:
                 await asyncio.to_thread(
                     self._context.storage.client.copy_object,
@@ -269,6 +288,28 @@ class ImageService:
             content_type=checked.content_type,
         )
         return base.model_copy(update={"stored_as": list(keys.values())}), ref
+
+    def _uploader(self, body: IO[bytes], checked: Checked) -> Writer:
+        async def write(key: str) -> None:
+            body.seek(0)
+            await self._context.storage.put(
+                self._bucket, key, body, content_type=checked.content_type
+            )
+
+        return write
+
+    def copier(self, bucket: str, source_key: str) -> Writer:
+        """A writer that copies an object already in storage (a staged card frame)."""
+
+        async def write(key: str) -> None:
+            await asyncio.to_thread(
+                self._context.storage.client.copy_object,
+                Bucket=self._bucket,
+                Key=key,
+                CopySource={"Bucket": bucket, "Key": source_key},
+            )
+
+        return write
 
     async def images_of(self, session_id: str) -> list[Image]:
         await self._session(session_id)

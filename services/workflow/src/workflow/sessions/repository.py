@@ -63,3 +63,10 @@ class SessionRepository:
 
     async def set_fields(self, session_id: str, fields: dict[str, Any]) -> None:
         await self._collection.update_one({"_id": session_id}, {"$set": fields})
+
+    async def numbered(self, numbers: list[str]) -> list[Document]:
+        """The records holding these session numbers."""
+        if not numbers:
+            return []
+        cursor = self._collection.find({"session_number": {"$in": numbers}}, {"_outbox": 0})
+        return [d async for d in cursor]

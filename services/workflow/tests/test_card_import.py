@@ -1,0 +1,184 @@
+"""A photographer shoots several sessions on one memory card, holding each session's QR card up
+before its frames; the studio prints the cards, dry-runs the card import, then commits it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from image_factory import booked_session, frame
+from workflow_harness import Workflow
+
+from kit.events.contracts.booking import SessionCancelled
+
+START = datetime(2026, 6, 6, 9, 0)
+
+
+async def card_sessions(workflow: Workflow, unique: str) -> dict[str, str]:
+    """Sessions A, B, C bookable and D cancelled; session number -> session id."""
+    numbers = {}
+    for letter in "ABCD":
+        number = f"{letter}{unique}"
+        numbers[number] = await booked_session(workflow, f"card-{letter}-{unique}", number)
+    cancelled = SessionCancelled(session_id=f"card-D-{unique}", session_number=f"D{unique}")
+    await workflow.deliver(workflow.envelope(cancelled, subject=f"card-D-{unique}"))
+    return numbers
+
+
+def shoot(unique: str) -> list[tuple[str, bytes]]:
+    """The card's files in capture order; names count down so file order is the reverse."""
+    a, b, c, d = (f"{x}{unique}" for x in "ABCD")
+    sequence: list[tuple[str, dict[str, Any]]] = [
+        ("pre1", {}),
+        ("cardA", {"card": a}),
+        ("a1", {}),
+        ("a2", {}),
+        ("cardB-blurred", {"card": b, "blur": 9}),
+        ("b1", {}),
+        ("cardC", {"card": c}),
+        ("cardX-unknown", {"card": f"X{unique}"}),
+        ("x1", {}),
+        ("cardD", {"card": d}),
+        ("d1", {}),
+    ]
+    files = []
+    for i, (label, extra) in enumerate(sequence):
+        name = f"IMG_{90 - i:04d}_{label}.jpg"
+        files.append((name, frame(START + timedelta(seconds=10 * i), shade=i, **extra)))
+    files.insert(3, (files[2][0].replace(".jpg", ".CR3"), b"raw sensor data of a1" * 50))
+    return files
+
+
+def named(files: list[tuple[str, bytes]], label: str) -> str:
+    return next(n for n, _ in files if n.endswith(f"_{label}.jpg"))
+
+
+async def stage(workflow: Workflow, card_id: str, files: list[tuple[str, bytes]]) -> Any:
+    answer = await workflow.client.post(
+        f"/workflow/memory-cards/{card_id}/frames",
+        files=[("files", (name, body, "application/octet-stream")) for name, body in files],
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_the_dry_run_files_frames_by_card_and_names_every_problem(
+    workflow: Workflow, unique: str
+) -> None:
+    sessions = await card_sessions(workflow, unique)
+    a, b, c, d = (f"{x}{unique}" for x in "ABCD")
+    files = shoot(unique)
+    card = (await workflow.client.post("/workflow/memory-cards", json={"label": "card 1"})).json()
+    # An interrupted upload: the first half, then everything again.
+    first = await stage(workflow, card["card_id"], files[:5])
+    assert first["staged"] == 5
+    staged = await stage(workflow, card["card_id"], files)
+    assert staged["skipped"] == 5
+    assert staged["staged"] == len(files) - 5
+    assert staged["frames_per_second"] > 0
+    by_name = {f["name"]: f for f in first["files"] + staged["files"]}
+    assert by_name[named(files, "cardA")]["card_session_number"] == a
+
+    answer = await workflow.client.get(
+        f"/workflow/memory-cards/{card['card_id']}/plan", params={"expect": [a, b, c]}
+    )
+    plan = answer.json()
+    assert plan["ordering"] == "capture_time"
+    planned = {s["session_number"]: s for s in plan["sessions"]}
+    assert set(planned) == {a, c}
+    a1, a1_raw = named(files, "a1"), named(files, "a1").replace(".jpg", ".CR3")
+    assert planned[a]["files"] == [
+        a1_raw,
+        a1,
+        named(files, "a2"),
+        named(files, "cardB-blurred"),
+        named(files, "b1"),
+    ]
+    assert planned[a]["frames"] == 4  # the RAW+JPEG pair is one frame
+    assert planned[c]["frames"] == 0
+    assert plan["unassigned"] == [named(files, "pre1"), named(files, "x1"), named(files, "d1")]
+    assert plan["assignments"][named(files, "b1")] == sessions[a]
+    warnings = {(w["kind"], w["session_number"]): w["files"] for w in plan["warnings"]}
+    assert warnings[("zero_frames", c)] == [named(files, "cardC")]
+    assert warnings[("zero_frames", b)] == []
+    assert warnings[("card_follows_card", c)] == [
+        named(files, "cardC"),
+        named(files, "cardX-unknown"),
+    ]
+    assert warnings[("unknown_card", f"X{unique}")] == [named(files, "cardX-unknown")]
+    assert warnings[("cancelled_card", d)] == [named(files, "cardD")]
+    assert warnings[("unassigned_frames", None)] == plan["unassigned"]
+    # Nothing was imported by the dry run.
+    images = (await workflow.client.get(f"/workflow/sessions/{sessions[a]}/images")).json()
+    assert images == []
+
+
+async def test_committing_the_card_with_corrections_files_each_frame_in_its_session(
+    workflow: Workflow, unique: str
+) -> None:
+    sessions = await card_sessions(workflow, unique)
+    a, b = f"A{unique}", f"B{unique}"
+    files = shoot(unique)
+    card_id = (await workflow.client.post("/workflow/memory-cards", json={})).json()["card_id"]
+    await stage(workflow, card_id, files)
+    url = f"/workflow/memory-cards/{card_id}/commit"
+    wrong = await workflow.client.post(url, json={"corrections": {"nope.jpg": sessions[b]}})
+    assert wrong.status_code == 422
+    cancelled = await workflow.client.post(
+        url, json={"corrections": {named(files, "b1"): sessions[f"D{unique}"]}}
+    )
+    assert cancelled.status_code == 422
+
+    committed = await workflow.client.post(
+        url,
+        json={
+            "corrections": {named(files, "cardB-blurred"): None, named(files, "b1"): sessions[b]},
+            "options": {"rename": "renumber", "renumber_from": 1},
+        },
+        headers={"X-User-Id": "ann"},
+    )
+    assert committed.status_code == 200, committed.text
+    result = committed.json()
+    assert {i["session_id"]: i["stored"] for i in result["imports"]} == {
+        sessions[a]: 3,
+        sessions[b]: 1,
+    }
+    assert named(files, "cardB-blurred") in result["left_out"]
+    in_a = (await workflow.client.get(f"/workflow/sessions/{sessions[a]}/images")).json()
+    assert sorted(i["name"] for i in in_a) == [
+        f"{a}-0001.CR3",
+        f"{a}-0001.jpg",
+        f"{a}-0002.jpg",
+    ]
+    in_b = (await workflow.client.get(f"/workflow/sessions/{sessions[b]}/images")).json()
+    assert [i["original_name"] for i in in_b] == [named(files, "b1")]
+    body = dict(files)[named(files, "b1")]
+    stored = await workflow.context.storage.get_bytes(
+        workflow.context.settings.infra.images_bucket, in_b[0]["keys"]["hires"]
+    )
+    assert stored == body
+    # Committing again imports nothing twice.
+    corrections = {named(files, "cardB-blurred"): None, named(files, "b1"): sessions[b]}
+    again = (await workflow.client.post(url, json={"corrections": corrections})).json()
+    assert [i["stored"] for i in again["imports"]] == [0, 0]
+    assert sum(i["skipped"] for i in again["imports"]) == 4
+
+
+async def test_printed_session_cards_have_one_page_per_session(
+    workflow: Workflow, unique: str
+) -> None:
+    sessions = await card_sessions(workflow, unique)
+    ids = [sessions[f"A{unique}"], sessions[f"B{unique}"]]
+    answer = await workflow.client.post(
+        "/workflow/session-cards.pdf",
+        json={"session_ids": ids, "client_names": {"client-1": "Ann Example"}},
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.content.startswith(b"%PDF")
+    pages = answer.content.count(b"/Type /Page") - answer.content.count(b"/Type /Pages")
+    assert pages == 2
+    unknown = await workflow.client.post(
+        "/workflow/session-cards.pdf", json={"session_ids": ["nope"]}
+    )
+    assert unknown.status_code == 422
