@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+import httpx
 from image_factory import booked_session, decompression_bomb, picture
 from workflow_harness import Workflow
 
@@ -257,3 +258,41 @@ async def test_previews_from_render_are_attached_to_their_images_once(
     assert document["_applied_events"] == [envelope.id]
     missing = await workflow.client.get("/workflow/images/nope")
     assert missing.status_code == 404
+
+
+async def test_large_files_go_straight_to_storage_with_presigned_urls_then_import(
+    workflow: Workflow, unique: str
+) -> None:
+    session_id = await booked_session(workflow, f"pre-{unique}")
+    big = picture("JPEG", size=(1600, 1200), shade=60)
+    files = {"BIG_1.jpg": big, "BIG_1.NEF": b"nef" * 20_000, "broken.jpg": big[:5000]}
+    answer = await workflow.client.post(
+        f"/workflow/sessions/{session_id}/uploads",
+        json={"names": [*files, "../../etc/passwd.jpg"]},
+    )
+    assert answer.status_code == 201, answer.text
+    batch = answer.json()
+    urls = {f["name"]: f for f in batch["files"]}
+    assert urls["../../etc/passwd.jpg"]["url"] is None
+    assert "path separator" in urls["../../etc/passwd.jpg"]["reason"]
+    async with httpx.AsyncClient() as s3:
+        for name, body in files.items():
+            put = await s3.put(urls[name]["url"], content=body)
+            assert put.status_code == 200, put.text
+
+    imported = await workflow.client.post(
+        f"/workflow/sessions/{session_id}/imports/uploaded",
+        json={"upload_id": batch["upload_id"], "options": {"keywords": ["big"]}},
+    )
+    assert imported.status_code == 201, imported.text
+    outcome = {f["original_name"]: f for f in imported.json()["files"]}
+    assert outcome["BIG_1.jpg"]["outcome"] == "stored"
+    assert outcome["BIG_1.NEF"]["stored_as"] == [f"sessions/{session_id}/raw/BIG_1.NEF"]
+    assert outcome["broken.jpg"]["outcome"] == "rejected"
+    assert await stored(workflow, f"sessions/{session_id}/hires/BIG_1.jpg") == big
+    assert await stored(workflow, f"uploads/{session_id}/{batch['upload_id']}/BIG_1.jpg") is None
+    again = await workflow.client.post(
+        f"/workflow/sessions/{session_id}/imports/uploaded",
+        json={"upload_id": batch["upload_id"]},
+    )
+    assert again.status_code == 404

@@ -9,7 +9,14 @@ from pydantic import ValidationError
 
 from kit.errors import Unprocessable
 from workflow.context import ActorDep, ContextDep
-from workflow.images.schemas import Image, ImportOptions, ImportReport
+from workflow.images.schemas import (
+    Image,
+    ImportOptions,
+    ImportReport,
+    UploadBatch,
+    UploadedImport,
+    UploadRequest,
+)
 from workflow.images.service import ImageService, Upload
 
 router = APIRouter(prefix="/workflow", tags=["images"])
@@ -47,6 +54,31 @@ async def import_images(
     parsed = parse_options(options)
     uploads = [Upload(name=f.filename or "", body=f.file) for f in files]
     return await ImageService(context).import_files(session_id, uploads, parsed, actor=actor)
+
+
+@router.post(
+    "/sessions/{session_id}/uploads",
+    status_code=status.HTTP_201_CREATED,
+    summary="Presigned PUT URLs for uploading large files straight to storage",
+)
+async def presign_uploads(
+    session_id: str, request: UploadRequest, context: ContextDep
+) -> UploadBatch:
+    """PUT each file to its URL, then import them with `POST .../imports/uploaded`. A name
+    with a path separator gets no URL and says why."""
+    return await ImageService(context).presign_uploads(session_id, request)
+
+
+@router.post(
+    "/sessions/{session_id}/imports/uploaded",
+    status_code=status.HTTP_201_CREATED,
+    summary="Import the files uploaded with presigned URLs",
+)
+async def import_uploaded(
+    session_id: str, request: UploadedImport, context: ContextDep, actor: ActorDep
+) -> ImportReport:
+    """The same checks, rules and report as the multipart import."""
+    return await ImageService(context).import_uploaded(session_id, request, actor=actor)
 
 
 @router.get("/sessions/{session_id}/images", summary="A session's images, by number")

@@ -84,3 +84,29 @@ class Image(BaseModel):
     import_id: str
     imported_at: datetime
     imported_by: str
+
+
+class UploadRequest(BaseModel):
+    """Files to upload straight to storage (presigned PUT), then import by `upload_id`."""
+
+    names: list[str] = Field(min_length=1, max_length=500)
+    expires_in: int = Field(default=3600, ge=60, le=24 * 3600)
+
+
+class PresignedUpload(BaseModel):
+    name: str
+    url: str | None
+    method: Literal["PUT"] = "PUT"
+    reason: str | None = None
+
+
+class UploadBatch(BaseModel):
+    upload_id: str
+    session_id: str
+    expires_in: int
+    files: list[PresignedUpload]
+
+
+class UploadedImport(BaseModel):
+    upload_id: str
+    options: ImportOptions = Field(default_factory=ImportOptions)

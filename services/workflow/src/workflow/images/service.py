@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any, cast
 
 from kit.errors import NotFound, Unprocessable
 from kit.events.consumer import HandlerContext
@@ -32,7 +34,16 @@ from workflow.images.repository import (
     ImageRepository,
     image_id_of,
 )
-from workflow.images.schemas import Image, ImportedFile, ImportOptions, ImportReport
+from workflow.images.schemas import (
+    Image,
+    ImportedFile,
+    ImportOptions,
+    ImportReport,
+    PresignedUpload,
+    UploadBatch,
+    UploadedImport,
+    UploadRequest,
+)
 from workflow.images.validation import Checked, Rejected, check_file
 from workflow.sessions.repository import SessionRepository
 
@@ -164,6 +175,80 @@ class ImageService:
         )
         if event is not None and self._context.platform.relay is not None:
             self._context.platform.relay.notify(IMPORTS, import_id)
+        return result
+
+    # Presigned uploads -------------------------------------------------------------------
+
+    def _staging(self, session_id: str, upload_id: str) -> str:
+        return f"uploads/{session_id}/{upload_id}/"
+
+    async def presign_uploads(self, session_id: str, request: UploadRequest) -> UploadBatch:
+        """PUT URLs to a staging prefix; `import_uploaded` then checks and files them."""
+        await self._session(session_id)
+        upload_id = f"up-{uuid.uuid4().hex[:16]}"
+        prefix = self._staging(session_id, upload_id)
+        files = []
+        for name in request.names:
+            reason = naming.unsafe_name_reason(name)
+            url = None
+            if reason is None:
+                # Signing is local computation, safe on the event loop.
+                url = self._context.storage.client.generate_presigned_url(
+                    "put_object",
+                    Params={"Bucket": self._bucket, "Key": prefix + name},
+                    ExpiresIn=request.expires_in,
+                )
+            files.append(PresignedUpload(name=name, url=url, reason=reason))
+        return UploadBatch(
+            upload_id=upload_id,
+            session_id=session_id,
+            expires_in=request.expires_in,
+            files=files,
+        )
+
+    async def import_uploaded(
+        self, session_id: str, request: UploadedImport, *, actor: Actor
+    ) -> ImportReport:
+        """Check and file what was uploaded under `upload_id` (read back in chunks into a
+        spooled file, copied server-side to its place); the staged objects are removed."""
+        session = await self._session(session_id)
+        if not re.fullmatch(r"up-[0-9a-f]{16}", request.upload_id):
+            raise NotFound(f"No upload {request.upload_id}.")
+        prefix = self._staging(session_id, request.upload_id)
+        client = self._context.storage.client
+        staged = await asyncio.to_thread(objects.list_objects, client, self._bucket, prefix)
+        if not staged:
+            raise NotFound(
+                f"Nothing was uploaded under {request.upload_id} (or it was imported already).",
+                detail={"upload_id": request.upload_id},
+            )
+        report: dict[int, ImportedFile] = {}
+        accepted: list[tuple[int, Accepted]] = []
+        spooled: list[IO[bytes]] = []
+        try:
+            for index, stored in enumerate(staged):
+                name = stored.key.removeprefix(prefix)
+                body = await asyncio.to_thread(_download, client, self._bucket, stored.key)
+                spooled.append(body)
+                checked = await self._check(Upload(name=name, body=body))
+                if isinstance(checked, ImportedFile):
+                    report[index] = checked
+                else:
+                    accepted.append(
+                        (index, replace(checked, write=self.copier(self._bucket, stored.key)))
+                    )
+            result = await self.import_accepted(
+                session,
+                accepted,
+                report,
+                total=len(staged),
+                options=request.options,
+                actor=actor,
+            )
+        finally:
+            for body in spooled:
+                body.close()
+        await asyncio.to_thread(objects.delete_keys, client, self._bucket, [o.key for o in staged])
         return result
 
     async def _check(self, upload: Upload) -> ImportedFile | Accepted:
@@ -399,6 +484,19 @@ class ImageService:
                 {"_id": failure.image_id, "session_id": payload.session_id},
                 {"$set": {"preview_failure": failure.reason}},
             )
+
+
+def _download(client: Any, bucket: str, key: str) -> IO[bytes]:
+    """The object, read in chunks into a file that spills to disk past 8 MiB."""
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    response = client.get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        for chunk in iter(lambda: response.read(1024 * 1024), b""):
+            spool.write(chunk)
+    finally:
+        response.close()
+    spool.seek(0)
+    return cast(IO[bytes], spool)
 
 
 def _size_of(body: IO[bytes]) -> int:
