@@ -23,6 +23,8 @@ class WorkflowSettings(ServiceSettings):
     delete_confirmation_seconds: int = Field(default=600, ge=10, le=86_400)
     # Images above this many pixels are refused as decompression bombs (medium format: ~150 MP).
     max_image_pixels: int = Field(default=200_000_000, ge=1)
+    # How many files of one import are checked and stored at once.
+    import_concurrency: int = Field(default=4, ge=1, le=32)
     # How many files one import request may carry.
     max_files_per_import: int = Field(default=500, ge=1, le=10_000)
 

@@ -102,8 +102,15 @@ class ImageService:
             )
         report: dict[int, ImportedFile] = {}
         accepted: list[tuple[int, Accepted]] = []
-        for index, upload in enumerate(uploads):
-            checked = await self._check(upload)
+        limit_checks = asyncio.Semaphore(self._context.settings.import_concurrency)
+
+        async def check(upload: Upload) -> ImportedFile | Accepted:
+            async with limit_checks:
+                return await self._check(upload)
+
+        # Decoding and hashing run in threads; several files at once keep the cores busy.
+        checks = await asyncio.gather(*(check(upload) for upload in uploads))
+        for index, checked in enumerate(checks):
             if isinstance(checked, ImportedFile):
                 report[index] = checked
             else:
@@ -130,17 +137,39 @@ class ImageService:
         sequence: dict[str, int] = {}
         for _, item in accepted:
             sequence.setdefault(item.stem, options.renumber_from + len(sequence))
-        refs: list[ImageRef] = []
+        # The same content twice in one import: the first one sent is the one stored.
+        first_of: dict[str, str] = {}
+        unique: list[tuple[int, Accepted]] = []
         for index, item in accepted:
-            outcome, ref = await self._store(
-                session,
-                item,
-                options,
-                sequence=sequence[item.stem],
-                import_id=import_id,
-                now=now,
-                actor=actor,
+            earlier = first_of.setdefault(item.checked.sha256, item.name)
+            if earlier == item.name:
+                unique.append((index, item))
+                continue
+            report[index] = ImportedFile(
+                original_name=item.name,
+                outcome="skipped",
+                reason=f"the same content (SHA-256) is already imported as {earlier}",
+                image_id=image_id_of(session_id, item.checked.sha256),
+                size=item.checked.size,
+                sha256=item.checked.sha256,
             )
+        limit_stores = asyncio.Semaphore(self._context.settings.import_concurrency)
+
+        async def store(item: Accepted) -> tuple[ImportedFile, ImageRef | None]:
+            async with limit_stores:
+                return await self._store(
+                    session,
+                    item,
+                    options,
+                    sequence=sequence[item.stem],
+                    import_id=import_id,
+                    now=now,
+                    actor=actor,
+                )
+
+        stored = await asyncio.gather(*(store(item) for _, item in unique))
+        refs: list[ImageRef] = []
+        for (index, _), (outcome, ref) in zip(unique, stored, strict=True):
             report[index] = outcome
             if ref is not None:
                 refs.append(ref)
