@@ -129,10 +129,20 @@ async def test_committing_the_card_with_corrections_files_each_frame_in_its_sess
     )
     assert cancelled.status_code == 422
 
+    plan = (await workflow.client.get(f"/workflow/memory-cards/{card_id}/plan")).json()
+    await stage(workflow, card_id, [("IMG_9999_late.jpg", frame(START + timedelta(hours=1)))])
+    stale = await workflow.client.post(url, json={"plan_hash": plan["plan_hash"]})
+    assert stale.status_code == 409
+    replanned = (await workflow.client.get(f"/workflow/memory-cards/{card_id}/plan")).json()
     committed = await workflow.client.post(
         url,
         json={
-            "corrections": {named(files, "cardB-blurred"): None, named(files, "b1"): sessions[b]},
+            "plan_hash": replanned["plan_hash"],
+            "corrections": {
+                named(files, "cardB-blurred"): None,
+                named(files, "b1"): sessions[b],
+                "IMG_9999_late.jpg": None,
+            },
             "options": {"rename": "renumber", "renumber_from": 1},
         },
         headers={"X-User-Id": "ann"},
@@ -158,7 +168,11 @@ async def test_committing_the_card_with_corrections_files_each_frame_in_its_sess
     )
     assert stored == body
     # Committing again imports nothing twice.
-    corrections = {named(files, "cardB-blurred"): None, named(files, "b1"): sessions[b]}
+    corrections = {
+        named(files, "cardB-blurred"): None,
+        named(files, "b1"): sessions[b],
+        "IMG_9999_late.jpg": None,
+    }
     again = (await workflow.client.post(url, json={"corrections": corrections})).json()
     assert [i["stored"] for i in again["imports"]] == [0, 0]
     assert sum(i["skipped"] for i in again["imports"]) == 4

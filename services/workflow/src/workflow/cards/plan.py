@@ -8,6 +8,8 @@ imported. After an unknown or cancelled card, frames are left unassigned rather 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -141,6 +143,7 @@ def plan_card(
         cards_not_imported=cards,
         warnings=warnings,
         assignments=assignments,
+        plan_hash=hashlib.sha256(json.dumps(assignments, sort_keys=True).encode()).hexdigest()[:32],
     )
 
 

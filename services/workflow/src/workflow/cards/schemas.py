@@ -80,11 +80,15 @@ class Plan(BaseModel):
     cards_not_imported: list[str]
     warnings: list[PlanWarning]
     assignments: dict[str, str | None]
+    # Fingerprint of the assignments: a commit naming it imports exactly what was shown.
+    plan_hash: str
 
 
 class CommitRequest(BaseModel):
     # file name -> session id to file it under, or null to leave it out.
     corrections: dict[str, str | None] = Field(default_factory=dict)
+    # The dry run's plan_hash: the card must still plan the same (else 409) before corrections.
+    plan_hash: str | None = None
     options: ImportOptions = Field(default_factory=ImportOptions)
 
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from kit.errors import NotFound, Unprocessable
+from kit.errors import Conflict, NotFound, Unprocessable
 from kit.mongo import Document
 from workflow.cards import qr
 from workflow.cards.plan import plan_card
@@ -205,6 +205,12 @@ class CardService:
         await self._card(card_id)
         frames = await self._repository.frames_of(card_id)
         plan = await self._plan(card_id, frames, [])
+        if request.plan_hash is not None and request.plan_hash != plan.plan_hash:
+            raise Conflict(
+                "The card plans differently from the dry run you saw (frames were added?); "
+                "look at the plan again.",
+                detail={"plan_hash": plan.plan_hash},
+            )
         assignments = dict(plan.assignments)
         unknown_files = sorted(set(request.corrections) - set(assignments))
         if unknown_files:

@@ -168,7 +168,9 @@ def card_command(
         if not yes and not typer.confirm("Import as shown (with the corrections)?"):
             raise typer.Exit(1)
         result = api.call(
-            "POST", f"/memory-cards/{card_id}/commit", json={"corrections": corrections}
+            "POST",
+            f"/memory-cards/{card_id}/commit",
+            json={"corrections": corrections, "plan_hash": plan["plan_hash"]},
         )
         for report in result["imports"]:
             console.print(
