@@ -296,3 +296,16 @@ async def test_large_files_go_straight_to_storage_with_presigned_urls_then_impor
         json={"upload_id": batch["upload_id"]},
     )
     assert again.status_code == 404
+
+
+async def test_a_medium_format_frame_beyond_pillows_default_limit_is_stored(
+    workflow: Workflow, unique: str
+) -> None:
+    session_id = await booked_session(workflow, f"mf-{unique}")
+    # 90 MP: above Pillow's default bomb threshold (~89 MP), below WORKFLOW_MAX_IMAGE_PIXELS.
+    body = picture("JPEG", size=(10_000, 9_000), shade=70)
+    report = await import_files(workflow, session_id, [("MF_0001.jpg", body)])
+    [file] = report["files"]
+    assert file["outcome"] == "stored", file
+    image = (await workflow.client.get(f"/workflow/images/{file['image_id']}")).json()
+    assert (image["width"], image["height"]) == (10_000, 9_000)

@@ -15,6 +15,7 @@ from typing import IO
 from PIL import Image, UnidentifiedImageError
 
 CHUNK = 1024 * 1024
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 DECODED = {
     ".jpg": ("JPEG", "image/jpeg"),
@@ -74,20 +75,22 @@ def check_file(body: IO[bytes], extension: str, *, max_pixels: int) -> Checked:
 
 
 def _decode(body: IO[bytes], image_format: str, *, max_pixels: int) -> tuple[int, int]:
+    # Pillow's own limit follows the setting (medium format reaches 100-150 MP); above it
+    # Pillow warns, which this module turns into an error process-wide (warning filters are
+    # not thread-safe to change per call).
+    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(body, formats=[image_format]) as image:
-                width, height = image.size
-                if width * height > max_pixels:
-                    raise Rejected(
-                        f"decompression bomb: {width}x{height} pixels is more than the "
-                        f"limit of {max_pixels}"
-                    )
-                if image_format == "JPEG":
-                    image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-                image.load()
-                return width, height
+        with Image.open(body, formats=[image_format]) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise Rejected(
+                    f"decompression bomb: {width}x{height} pixels is more than the "
+                    f"limit of {max_pixels}"
+                )
+            if image_format == "JPEG":
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            image.load()
+            return width, height
     except Rejected:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
