@@ -23,20 +23,22 @@ STRIPE_MOCK_VERSION=0.203.0
 
 cache=${STUDIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/studio-platform}
 profile=${STUDIO_PROFILE:-run}
+# Every default port is below Linux's ephemeral range (32768 and up), where outgoing
+# connections take their local ports and could block a server's bind.
 case "$profile" in
-  run) base=0 ;;
-  test) base=20000 ;;
-  bench) base=30000 ;;
+  run) ports=(9092 9093 27017 7070 12111 12112) ;;
+  test) ports=(19092 19093 17017 17070 22111 22112) ;;
+  bench) ports=(19192 19193 17117 17170 22211 22212) ;;
   *) echo "servers.sh: STUDIO_PROFILE must be 'run', 'test' or 'bench', not '$profile'." >&2; exit 2 ;;
 esac
 state=${STUDIO_STATE_DIR:-$repo/.local/$profile}
 
-KAFKA_PORT=${STUDIO_KAFKA_PORT:-$((9092 + base))}
-KAFKA_CONTROLLER_PORT=${STUDIO_KAFKA_CONTROLLER_PORT:-$((9093 + base))}
-MONGO_PORT=${STUDIO_MONGO_PORT:-$((27017 + base))}
-S3_PORT=${STUDIO_S3_PORT:-$((7070 + base))}
-STRIPE_HTTP_PORT=${STUDIO_STRIPE_HTTP_PORT:-$((12111 + base))}
-STRIPE_HTTPS_PORT=${STUDIO_STRIPE_HTTPS_PORT:-$((12112 + base))}
+KAFKA_PORT=${STUDIO_KAFKA_PORT:-${ports[0]}}
+KAFKA_CONTROLLER_PORT=${STUDIO_KAFKA_CONTROLLER_PORT:-${ports[1]}}
+MONGO_PORT=${STUDIO_MONGO_PORT:-${ports[2]}}
+S3_PORT=${STUDIO_S3_PORT:-${ports[3]}}
+STRIPE_HTTP_PORT=${STUDIO_STRIPE_HTTP_PORT:-${ports[4]}}
+STRIPE_HTTPS_PORT=${STUDIO_STRIPE_HTTPS_PORT:-${ports[5]}}
 # Loopback-only servers; these keys protect nothing beyond this machine.
 S3_ACCESS_KEY=${STUDIO_S3_ACCESS_KEY:-studio-local}
 S3_SECRET_KEY=${STUDIO_S3_SECRET_KEY:-studio-local-secret}
