@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,11 @@ class ServiceSpec:
     readiness: Sequence[tuple[str, ReadinessCheck]] | None = None
     on_start: Sequence[Callable[[Platform], Awaitable[None]]] = ()
     on_stop: Sequence[Callable[[Platform], Awaitable[None]]] = ()
+
+    def background_only(self) -> ServiceSpec:
+        """This spec for a consumer or worker process: storage, outbox and topics, but no
+        routes and none of the API process's start and stop hooks (its sweepers, queues)."""
+        return dataclasses.replace(self, routers=(), on_start=(), on_stop=(), readiness=None)
 
 
 async def _mongo_ready(platform: Platform) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from booking.config import BookingSettings
 from booking.main import service_spec
 from booking.payments.repository import PaymentRepository
-from kit.app import Platform, ServiceSpec
+from kit.app import Platform
 from kit.consumers import run_consumer_process
 from kit.events.consumer import HandlerContext, Subscription
 from kit.events.contracts import workflow
@@ -38,23 +38,11 @@ def subscriptions(platform: Platform) -> Sequence[Subscription[Any]]:
     return [Subscription(workflow.InvoiceCreated, on_invoice_created)]
 
 
-def consumer_spec() -> ServiceSpec:
-    """The API's spec without its routes and background work (the API process does those)."""
-    spec = service_spec()
-    return ServiceSpec(
-        title=spec.title,
-        description=spec.description,
-        indexes=spec.indexes,
-        outbox_collections=spec.outbox_collections,
-        topics=spec.topics,
-    )
-
-
 def main() -> None:
     settings = BookingSettings()
     run_consumer_process(
         settings,
-        consumer_spec(),
+        service_spec().background_only(),
         group_id=settings.consumer_group,
         topics=[settings.workflow_topic],
         subscriptions=subscriptions,

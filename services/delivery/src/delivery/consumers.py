@@ -13,7 +13,7 @@ from delivery.config import DeliverySettings
 from delivery.context import context_of
 from delivery.deliveries.service import deliver_run
 from delivery.main import service_spec
-from kit.app import Platform, ServiceSpec
+from kit.app import Platform
 from kit.consumers import run_consumer_process
 from kit.events.consumer import HandlerContext, Subscription
 from kit.events.contracts import render
@@ -30,24 +30,11 @@ def subscriptions(platform: Platform) -> Sequence[Subscription[Any]]:
     return [Subscription(render.RunCompleted, on_run_completed)]
 
 
-def consumer_spec(settings: DeliverySettings) -> ServiceSpec:
-    """The API's spec without its routes and background work (the API process does those)."""
-    spec = service_spec(settings)
-    return ServiceSpec(
-        title=spec.title,
-        description=spec.description,
-        indexes=spec.indexes,
-        outbox_collections=spec.outbox_collections,
-        topics=spec.topics,
-        buckets=spec.buckets,
-    )
-
-
 def main() -> None:
     settings = DeliverySettings()
     run_consumer_process(
         settings,
-        consumer_spec(settings),
+        service_spec(settings).background_only(),
         group_id=GROUP_ID,
         topics=[render.TOPIC],
         subscriptions=subscriptions,

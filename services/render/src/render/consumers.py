@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kit.app import Platform, ServiceSpec
+from kit.app import Platform
 from kit.consumers import run_consumer_process
 from kit.events.consumer import HandlerContext, Subscription
 from kit.events.contracts import workflow
@@ -39,24 +39,11 @@ def subscriptions(platform: Platform) -> Sequence[Subscription[Any]]:
     ]
 
 
-def consumer_spec(settings: RenderSettings) -> ServiceSpec:
-    """The API's spec without its routes."""
-    spec = service_spec(settings)
-    return ServiceSpec(
-        title=spec.title,
-        description=spec.description,
-        indexes=spec.indexes,
-        outbox_collections=spec.outbox_collections,
-        topics=spec.topics,
-        buckets=spec.buckets,
-    )
-
-
 def main() -> None:
     settings = RenderSettings()
     run_consumer_process(
         settings,
-        consumer_spec(settings),
+        service_spec(settings).background_only(),
         group_id=GROUP_ID,
         topics=[workflow.TOPIC],
         subscriptions=subscriptions,
