@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 
 from booking.config import BookingSettings
-from booking.consumers import consumer_spec, subscriptions
+from booking.consumers import subscriptions
+from booking.main import service_spec
 from kit.consumers import consume
 from kit.events.contracts.workflow import InvoiceCreated
 from kit.events.envelope import Envelope, source_of
@@ -73,7 +74,7 @@ async def test_a_published_invoice_is_paid_in_two_parts_never_beyond_what_is_due
     task = asyncio.create_task(
         consume(
             settings,
-            consumer_spec(),
+            service_spec().background_only(),
             group_id=settings.consumer_group,
             topics=[topic],
             subscriptions=subscriptions,
