@@ -106,7 +106,9 @@ async def open_platform(settings: ServiceSettings, spec: ServiceSpec) -> AsyncIt
     infra = settings.infra
     mongo = connect_mongo(infra.mongo_url, app_name=settings.service)
     storage = S3Storage(infra)
-    publisher = EventPublisher(infra.kafka_bootstrap, client_id=settings.service)
+    publisher = EventPublisher(
+        infra.kafka_bootstrap, client_id=settings.service, topic_prefix=infra.topic_prefix
+    )
     db = mongo[settings.database]
     relay = (
         OutboxRelay(
@@ -124,7 +126,7 @@ async def open_platform(settings: ServiceSettings, spec: ServiceSpec) -> AsyncIt
         await publisher.start()
         if spec.topics:
             try:
-                await ensure_topics(infra.kafka_bootstrap, spec.topics)
+                await ensure_topics(infra.kafka_bootstrap, spec.topics, prefix=infra.topic_prefix)
             except Exception as exc:
                 log.warning("could not create topics yet (%s)", exc)
         for hook in spec.on_start:

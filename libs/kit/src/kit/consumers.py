@@ -39,6 +39,7 @@ async def consume(
             subscriptions=subscriptions(platform),
             db=platform.db,
             publisher=platform.publisher,
+            topic_prefix=settings.infra.topic_prefix,
         )
         await consumer.run(stop)
 

@@ -48,6 +48,9 @@ class InfraSettings(BaseSettings):
     s3_secret_key: SecretStr | None = None
     images_bucket: str = "studio-images"
     deliveries_bucket: str = "studio-deliveries"
+    # Put before every Kafka topic name (and consumer groups keep their own names): lets two
+    # platforms share one cluster, e.g. the end-to-end test beside the other tests.
+    topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,100}$")
     log_level: str = "INFO"
 
     @model_validator(mode="after")

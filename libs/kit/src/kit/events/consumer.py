@@ -113,10 +113,11 @@ class EventConsumer:
         max_attempts: int = 4,
         backoff_seconds: float = 0.2,
         session_timeout_ms: int = 10_000,
+        topic_prefix: str = "",
     ) -> None:
         self._bootstrap = bootstrap
         self.group_id = group_id
-        self._topics = list(topics)
+        self._topics = [topic_prefix + topic for topic in topics]
         self._subscriptions = {s.contract.event_type: s for s in subscriptions}
         self._ledger = db[LEDGER_COLLECTION]
         self._publisher = publisher

@@ -23,11 +23,14 @@ class EventPublisher:
 
     Start-up does not fail when Kafka is away: `publish` (and the relay) start it on demand,
     so a service comes up, reports not-ready, and catches up when Kafka is back.
+    `publish`/`publish_many` take contract topic names and put `topic_prefix` before them;
+    `publish_raw` takes the name as it is in Kafka.
     """
 
-    def __init__(self, bootstrap: str, *, client_id: str) -> None:
+    def __init__(self, bootstrap: str, *, client_id: str, topic_prefix: str = "") -> None:
         self._bootstrap = bootstrap
         self._client_id = client_id
+        self._topic_prefix = topic_prefix
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -66,7 +69,7 @@ class EventPublisher:
         producer = await self._ensure_started()
         pending = [
             await producer.send(
-                topic,
+                self._topic_prefix + topic,
                 value=e.to_bytes(),
                 key=e.subject.encode(),
                 headers=list(headers) or None,
@@ -88,8 +91,11 @@ class EventPublisher:
             self._producer = None
 
 
-async def ensure_topics(bootstrap: str, names: Iterable[str], *, partitions: int = 3) -> None:
+async def ensure_topics(
+    bootstrap: str, names: Iterable[str], *, partitions: int = 3, prefix: str = ""
+) -> None:
     """Create missing topics (replication 1 locally; clusters configure their own defaults)."""
+    names = [prefix + name for name in names]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     await admin.start()
     try:
