@@ -28,6 +28,7 @@ from workflow.production.repository import INDEXES as PRODUCTION_INDEXES
 from workflow.production.router import router as production_router
 from workflow.recipes.repository import INDEXES as RECIPE_INDEXES
 from workflow.recipes.router import router as recipes_router
+from workflow.render_sets.router import router as render_sets_router
 from workflow.sessions.repository import INDEXES as SESSION_INDEXES
 from workflow.sessions.router import router as sessions_router
 from workflow.statuses.repository import INDEXES as STATUS_INDEXES
@@ -57,6 +58,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             presentation_router,
             recipes_router,
             cards_router,
+            render_sets_router,
         ],
         indexes=[
             *STATUS_INDEXES,

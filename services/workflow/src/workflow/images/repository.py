@@ -62,6 +62,23 @@ class ImageRepository:
             await self._keys.delete_one({"_id": key, "image_id": image_id})
         await self._images.delete_one({"_id": image_id})
 
+    async def many(self, image_ids: list[str]) -> list[Document]:
+        if not image_ids:
+            return []
+        return [d async for d in self._images.find({"_id": {"$in": image_ids}})]
+
+    async def claim_key(self, key: str, image_id: str) -> bool:
+        """Hold `key` for `image_id`: False when another image holds it."""
+        try:
+            await self._keys.insert_one({"_id": key, "image_id": image_id})
+        except DuplicateKeyError:
+            holder = await self._keys.find_one({"_id": key})
+            return holder is not None and holder.get("image_id") == image_id
+        return True
+
+    async def release_key(self, key: str, image_id: str) -> None:
+        await self._keys.delete_one({"_id": key, "image_id": image_id})
+
     async def of_session(self, session_id: str) -> list[Document]:
         cursor = self._images.find({"session_id": session_id}).sort([("number", 1), ("name", 1)])
         return [d async for d in cursor]

@@ -91,6 +91,20 @@ async def get_image(image_id: str, context: ContextDep) -> Image:
     return await ImageService(context).get(image_id)
 
 
+@router.put("/images/{image_id}/retouched", summary="Store an image's retouched version")
+async def put_retouched(
+    image_id: str,
+    file: Annotated[UploadFile, File(description="the retouched JPEG, PNG or TIFF")],
+    context: ContextDep,
+    actor: ActorDep,
+) -> Image:
+    """Stored as `sessions/<id>/retouched/<image's stored name, this file's extension>`,
+    checked like an import (it must decode); replaces an earlier retouched version. Render
+    sets then render from it instead of the original, which stays as it is."""
+    upload = Upload(name=file.filename or "", body=file.file)
+    return await ImageService(context).store_retouched(image_id, upload, actor=actor)
+
+
 @router.get("/imports/{import_id}", summary="An import's report")
 async def get_import(import_id: str, context: ContextDep) -> ImportReport:
     return await ImageService(context).get_import(import_id)

@@ -62,6 +62,20 @@ class Preview(BaseModel):
     height: int
 
 
+class Retouched(BaseModel):
+    """A retouched version of an image (in `retouched/`), which renders use instead of it."""
+
+    key: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    uploaded_at: datetime
+    uploaded_by: str
+
+
 class Image(BaseModel):
     image_id: str
     session_id: str
@@ -81,6 +95,7 @@ class Image(BaseModel):
     stars: int = 0
     preview: Preview | None = None
     preview_failure: str | None = None
+    retouched: Retouched | None = None
     import_id: str
     imported_at: datetime
     imported_by: str

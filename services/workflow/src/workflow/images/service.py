@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import IO, Any, cast
 
-from kit.errors import NotFound, Unprocessable
+from kit.errors import Conflict, NotFound, Unprocessable
 from kit.events.consumer import HandlerContext
 from kit.events.contracts.render import PreviewsCreated
 from kit.events.contracts.workflow import ImageRef, ImagesDeleted, ImagesImported
@@ -425,6 +425,52 @@ class ImageService:
 
         return write
 
+    # Retouched versions ------------------------------------------------------------------
+
+    async def store_retouched(self, image_id: str, upload: Upload, *, actor: Actor) -> Image:
+        """Check and store a retouched version of the image; an earlier one is replaced."""
+        document = await self._repository.get(image_id)
+        if document is None:
+            raise NotFound(f"No image {image_id}.", detail={"image_id": image_id})
+        checked = await self._check(upload)
+        if isinstance(checked, ImportedFile):
+            raise Unprocessable(
+                f"The retouched file cannot be stored: {checked.reason}.",
+                detail={"name": upload.name, "reason": checked.reason},
+            )
+        if checked.checked.kind != "image":
+            raise Unprocessable(
+                "A retouched file is a JPEG, PNG or TIFF.", detail={"name": upload.name}
+            )
+        extension = upload.name.rpartition(".")[2]
+        stem = document["name"].rpartition(".")[0] or document["name"]
+        key = f"sessions/{document['session_id']}/retouched/{stem}.{extension}"
+        if not await self._repository.claim_key(key, image_id):
+            raise Conflict(
+                f"Another image's retouched file is stored as {key}.", detail={"key": key}
+            )
+        await checked.write(key)
+        retouched = {
+            "key": key,
+            "original_name": upload.name,
+            "content_type": checked.checked.content_type,
+            "size": checked.checked.size,
+            "sha256": checked.checked.sha256,
+            "width": checked.checked.width,
+            "height": checked.checked.height,
+            "uploaded_at": _now_ms(),
+            "uploaded_by": actor.user_id,
+        }
+        await self._repository.set_fields(image_id, {"keys.retouched": key, "retouched": retouched})
+        earlier: Document | None = document.get("retouched")
+        if earlier is not None and earlier["key"] != key:
+            client = self._context.storage.client
+            await asyncio.to_thread(objects.delete_keys, client, self._bucket, [earlier["key"]])
+            await self._repository.release_key(earlier["key"], image_id)
+        return image_view(
+            {**document, "keys": {**document["keys"], "retouched": key}, "retouched": retouched}
+        )
+
     async def images_of(self, session_id: str) -> list[Image]:
         await self._session(session_id)
         return [image_view(d) for d in await self._repository.of_session(session_id)]
@@ -526,6 +572,11 @@ def _download(client: Any, bucket: str, key: str) -> IO[bytes]:
         response.close()
     spool.seek(0)
     return cast(IO[bytes], spool)
+
+
+def _now_ms() -> datetime:
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _size_of(body: IO[bytes]) -> int:

@@ -37,3 +37,14 @@ class RecipeRepository:
     async def versions(self, image_id: str) -> list[Document]:
         cursor = self._recipes.find({"image_id": image_id}).sort("version", 1)
         return [d async for d in cursor]
+
+    async def latest_of_sessions(self, session_ids: list[str]) -> dict[str, Document]:
+        """Each image's newest version, for every image of these sessions (one read)."""
+        latest: dict[str, Document] = {}
+        if not session_ids:
+            return latest
+        async for document in self._recipes.find({"session_id": {"$in": session_ids}}):
+            known = latest.get(document["image_id"])
+            if known is None or document["version"] > known["version"]:
+                latest[document["image_id"]] = document
+        return latest
