@@ -13,24 +13,29 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from PIL import Image
 from pymongo import AsyncMongoClient
 
+from kit.app import Platform
 from kit.events.consumer import EventConsumer
+from kit.events.contracts.booking import SessionBooked
 from kit.events.contracts.render import TOPIC
-from kit.events.envelope import Envelope
+from kit.events.envelope import Envelope, source_of
 from kit.events.kafka import EventPublisher, ensure_topics
 from kit.mongo import Document
 from kit.settings import InfraSettings
 from kit.testing import build_app, eventually, running
 from render.consumers import subscriptions
 from render.context import RenderContext, context_of
+from render.runs.render_sets import CALLER, HTTP_KEY
 from render.worker import RenderWorker
+from workflow.consumers import subscriptions as workflow_subscriptions
 
 
 def photo(
@@ -113,10 +118,79 @@ def adobe_rgb() -> bytes:
 
 
 @dataclass
+class WorkflowSide:
+    """The real workflow service in-process (its own database, the images bucket of the test):
+    render reads its render sets over HTTP, as from RENDER_WORKFLOW_URL."""
+
+    http: httpx.AsyncClient
+    platform: Platform
+
+    async def book(self, session_id: str) -> None:
+        """The session as booking announces it, handed to workflow's own consumer."""
+        starts_at = datetime(2026, 12, 1, 10, tzinfo=UTC)
+        booked = SessionBooked(
+            session_id=session_id,
+            session_number=f"N-{session_id[-6:]}",
+            client_id="client-1",
+            session_type_id="portrait",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=1),
+        )
+        envelope = Envelope.wrap(booked, subject=session_id, source=source_of("booking"))
+        consumer = EventConsumer(
+            bootstrap=self.platform.settings.infra.kafka_bootstrap,
+            group_id="render-tests-workflow",
+            topics=["t.in"],
+            subscriptions=workflow_subscriptions(self.platform),
+            db=self.platform.db,
+            publisher=self.platform.publisher,
+        )
+        await consumer.handle_batch([record_of(envelope)])
+
+    async def session_with_photos(self, session_id: str, photos: list[bytes]) -> list[Document]:
+        """Book the session and import `photos` as IMG_0000.jpg...; their image ids and keys."""
+        await self.book(session_id)
+        answer = await self.http.post(
+            f"/workflow/sessions/{session_id}/imports",
+            files=[
+                ("files", (f"IMG_{i:04d}.jpg", body, "image/jpeg")) for i, body in enumerate(photos)
+            ],
+            data={"options": '{"image_folders": ["hires"], "raw_folder": "raw"}'},
+        )
+        assert answer.status_code == 201, answer.text
+        files: list[Document] = answer.json()["files"]
+        assert all(f["outcome"] == "stored" for f in files), files
+        listed = await self.http.get(f"/workflow/sessions/{session_id}/images")
+        assert listed.status_code == 200, listed.text
+        return [{"image_id": i["image_id"], "key": i["keys"]["hires"]} for i in listed.json()]
+
+    async def put(self, path: str, body: Document) -> None:
+        answer = await self.http.put(f"/workflow{path}", json=body)
+        assert answer.status_code == 200, answer.text
+
+
+def record_of(envelope: Envelope) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        topic="t.in",
+        partition=0,
+        offset=0,
+        timestamp=0,
+        timestamp_type=0,
+        key=envelope.subject.encode(),
+        value=envelope.to_bytes(),
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=0,
+        headers=[],
+    )
+
+
+@dataclass
 class Service:
     http: httpx.AsyncClient
     ctx: RenderContext
     infra: InfraSettings
+    workflow: WorkflowSide
 
     async def profile(self, **overrides: Any) -> Document:
         body = {"name": "Web proof", "purpose": "proof", "size": {"long_edge_px": 400}}
@@ -252,12 +326,25 @@ async def open_render_service(unique: str, **overrides: Any) -> AsyncIterator[Se
     infra = InfraSettings(environment="test", images_bucket=f"t-{unique}-images")
     settings: dict[str, Any] = {"worker_concurrency": 1, "worker_poll_seconds": 0.1, **overrides}
     app = build_app("render", database=f"t_{unique}", infra=infra, **settings)
+    workflow_app = build_app("workflow", database=f"t_{unique}_wf", infra=infra)
     try:
-        async with running(app) as http:
-            service = Service(http, context_of(app.state.platform), infra)
-            yield service
-            await service.drain_outbox()
+        async with running(workflow_app) as workflow_http, running(app) as http:
+            ctx = context_of(app.state.platform)
+            # Render's reads of workflow go to the in-process workflow service.
+            ctx.platform.extras[HTTP_KEY] = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=workflow_app),
+                base_url="http://workflow.test",
+                headers=CALLER,
+            )
+            workflow = WorkflowSide(workflow_http, workflow_app.state.platform)
+            service = Service(http, ctx, infra, workflow)
+            try:
+                yield service
+                await service.drain_outbox()
+            finally:
+                await ctx.platform.extras[HTTP_KEY].aclose()
     finally:
         client: AsyncMongoClient[Document] = AsyncMongoClient(infra.mongo_url)
         await client.drop_database(f"t_{unique}")
+        await client.drop_database(f"t_{unique}_wf")
         await client.close()

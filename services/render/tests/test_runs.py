@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from PIL import ImageChops
 
 from kit.events.contracts.workflow import InvoiceStatusChanged, SessionStatusChanged
 from kit.events.envelope import Envelope, source_of
@@ -43,12 +44,10 @@ def status_change(kind: str, entity_id: str, session_id: str, to: str) -> Envelo
 
 
 async def upload_session(service: Any, make_photo: Any, session: str, count: int) -> list[str]:
-    keys = []
-    for i in range(count):
-        key = f"sessions/{session}/hires/IMG_{i:04d}.jpg"
-        await service.upload(key, make_photo(1500, 1000, seed=i))
-        keys.append(key)
-    return keys
+    """A session booked in workflow with `count` photos imported: their S3 keys."""
+    photos = [make_photo(1500, 1000, seed=i) for i in range(count)]
+    images = await service.workflow.session_with_photos(session, photos)
+    return [i["key"] for i in images]
 
 
 async def test_a_status_change_renders_the_ordered_prints_once_and_carries_the_finish_status(
@@ -87,9 +86,11 @@ async def test_a_status_change_renders_the_ordered_prints_once_and_carries_the_f
         assert data["deliver"] is True
         assert data["link_expiry_days"] == 14
         assert len(data["outputs"]) == 2
-        for output in data["outputs"]:
+        for output, number in zip(
+            sorted(data["outputs"], key=lambda o: o["key"]), ("0000", "0001"), strict=True
+        ):
             assert output["key"] == (
-                f"sessions/{session}/rendered/{run_id}/{session}_{output['image_id']}_8x10.jpg"
+                f"sessions/{session}/rendered/{run_id}/{session}_IMG_{number}_8x10.jpg"
             )
             image = open_source(await service.download(output["key"]))
             # A landscape 8x10 at 100 DPI is 1000x800, plus a quarter inch (25 px) each side.
@@ -108,8 +109,8 @@ async def test_a_corrupt_image_fails_itself_the_others_render_and_the_run_takes_
 ) -> None:
     session = f"s-{unique}"
     async with render_service() as service:
-        keys = await upload_session(service, make_photo, session, 2)
-        broken = f"sessions/{session}/hires/IMG_0099.jpg"
+        *keys, broken = await upload_session(service, make_photo, session, 3)
+        # The stored file went bad after its import (workflow checked it then).
         await service.upload(broken, make_photo()[:3000])
         proof = await service.profile(watermark={"text": "PROOF"})
         job = await service.job(
@@ -131,7 +132,7 @@ async def test_a_corrupt_image_fails_itself_the_others_render_and_the_run_takes_
         assert sorted(o["source_key"] for o in run["outputs"]) == keys
         data = failed["data"]
         assert data["error_status"] == "Proofs Failed"
-        assert "IMG_0099" in data["error"]
+        assert "IMG_0002" in data["error"]
         assert [f["key"] for f in data["failures"]] == [broken]
         assert (
             "decoded" in data["failures"][0]["reason"]
@@ -257,3 +258,55 @@ async def test_render_jobs_refuse_profiles_of_the_wrong_purpose_or_that_do_not_e
             "/runs", json={"job_id": "job_nothing", "entity_id": "e", "session_id": "s"}
         )
         assert missing.status_code == 404
+
+
+async def test_a_rating_job_renders_the_selected_images_with_their_recipes(
+    render_service: Any, make_photo: Any, unique: str
+) -> None:
+    session = f"s-{unique}"
+    async with render_service() as service:
+        keys = await upload_session(service, make_photo, session, 3)
+        listed = (await service.workflow.http.get(f"/workflow/sessions/{session}/images")).json()
+        first, second, third = (i["image_id"] for i in listed)
+        workflow = service.workflow
+        await workflow.put(f"/images/{first}/rating", {"selection": "selected", "stars": 4})
+        await workflow.put(f"/images/{second}/rating", {"selection": "selected", "stars": 1})
+        await workflow.put(f"/images/{third}/rating", {"selection": "not_selected"})
+        square = {"x": 1 / 6, "y": 0, "width": 2 / 3, "height": 1}
+        await workflow.put(
+            f"/images/{first}/recipe",
+            {
+                "crops": [{"name": "square", "aspect_ratio": "1:1", "rect": square}],
+                "colorization": {"mode": "black_and_white"},
+            },
+        )
+        proof = await service.profile()
+        job = await service.job(
+            name="Selected proofs",
+            entity_kind="session",
+            select_status="Presentation Pending",
+            profile_ids=[proof["id"]],
+            images={"kind": "rating", "selection": "selected"},
+            finish_status="Presented",
+        )
+        event = status_change("session", session, session, "Presentation Pending")
+        async with service.consuming(unique) as events, service.workers("w1"):
+            await events.send(event)
+            run = await service.settled(f"{event.id}:{job['id']}")
+        assert run["status"] == "completed", run
+        outputs = {o["image_id"]: o for o in run["outputs"]}
+        assert set(outputs) == {first, second}
+        assert outputs[first]["source_key"] == keys[0]
+        assert (outputs[first]["width"], outputs[first]["height"]) == (400, 400)
+        assert (outputs[second]["width"], outputs[second]["height"]) == (400, 267)
+
+        async def red_blue_spread(key: str) -> int:
+            red, _, blue = open_source(await service.download(key)).convert("RGB").split()
+            return int(ImageChops.difference(red, blue).getextrema()[1])
+
+        assert await red_blue_spread(outputs[first]["key"]) <= 6  # black and white
+        assert await red_blue_spread(outputs[second]["key"]) > 60  # no recipe: in colour
+        manifest = json.loads(await service.download(run["manifest_key"]))
+        versions = {o["image_id"]: o["recipe_version"] for o in manifest["outputs"]}
+        assert versions[first] == 1
+        assert versions[second] is None

@@ -17,6 +17,9 @@ class RenderSettings(ServiceSettings):
     port: int = 8003
     database: str = "render"
 
+    # Workflow's internal reads (render sets: which images, their recipes and order lines).
+    workflow_url: str = "http://127.0.0.1:8002"
+
     # Previews made on import: long edge and JPEG quality (always sRGB).
     preview_long_edge: int = Field(default=2048, ge=64, le=8192)
     preview_quality: int = Field(default=85, ge=1, le=100)

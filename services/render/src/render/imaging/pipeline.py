@@ -2,7 +2,8 @@
 
 Blocking CPU work: call it from a worker thread or process, never on the event loop.
 Order: decode (JPEG draft-decoded to the size actually needed) -> crop -> resize (LANCZOS) ->
-colour to sRGB -> sharpen -> watermark -> bleed -> encode with DPI and the sRGB ICC profile.
+colour to sRGB -> recipe adjustments and colorization (imaging/adjustments.py) -> sharpen ->
+watermark -> bleed -> encode with DPI and the sRGB ICC profile.
 Colour conversion runs after the resize, on the few pixels that remain.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms, ImageDraw, ImageFilter, ImageFont, ImageOps
 
+from render.imaging.adjustments import apply_recipe
 from render.imaging.specs import Bleed, Recipe, RenderSpec, Watermark
 
 # Medium-format backs reach 100-150 MP; anything past this is refused as a decompression bomb.
@@ -129,6 +131,8 @@ def render(source: bytes, spec: RenderSpec, recipe: Recipe | None = None) -> Ren
         if turn is not None:
             resized = resized.transpose(turn)
         rgb = _to_srgb(resized, icc if spec.convert_to_srgb else None)
+        if recipe is not None:
+            rgb = apply_recipe(rgb, recipe)
         if spec.sharpening is not None:
             s = spec.sharpening
             rgb = rgb.filter(ImageFilter.UnsharpMask(s.radius, s.amount, s.threshold))

@@ -123,8 +123,52 @@ class Crop(_Strict):
         return self
 
 
+ColorizationMode = Literal["none", "black_and_white", "sepia", "tint"]
+
+
+class Levels(_Strict):
+    black: int = Field(default=0, ge=0, le=254)
+    white: int = Field(default=255, ge=1, le=255)
+    gamma: float = Field(default=1.0, ge=0.1, le=10)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Levels:
+        if self.black >= self.white:
+            raise ValueError("levels need black below white")
+        return self
+
+
+class Adjustments(_Strict):
+    """Tone edits of a recipe: exposure in stops, the others -100..100 (0: unchanged)."""
+
+    exposure: float = Field(default=0, ge=-5, le=5)
+    brightness: int = Field(default=0, ge=-100, le=100)
+    contrast: int = Field(default=0, ge=-100, le=100)
+    saturation: int = Field(default=0, ge=-100, le=100)
+    levels: Levels = Levels()
+
+
+class Colorization(_Strict):
+    """Black and white, sepia or a tint (`#rrggbb`), blended in at `strength`."""
+
+    mode: ColorizationMode = "none"
+    tint_color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+    strength: float = Field(default=1.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _tint(self) -> Colorization:
+        if self.mode == "tint" and self.tint_color is None:
+            raise ValueError("a tint needs tint_color as #rrggbb")
+        return self
+
+
 class Recipe(_Strict):
-    """The part of an edit recipe the renderer applies (crop); `version` is recorded."""
+    """The part of an edit recipe the renderer applies; `version` is recorded in the manifest.
+
+    `crop` is the one crop chosen for this render (an invoice line's, or a named recipe crop).
+    """
 
     version: int = 0
     crop: Crop | None = None
+    adjustments: Adjustments | None = None
+    colorization: Colorization | None = None

@@ -15,6 +15,8 @@ class ProfileIn(RenderSpec):
     name: str = Field(min_length=1, max_length=120)
     purpose: Purpose
     product: str = Field(default="", max_length=80)
+    # The recipe crop this profile renders when an image has several (e.g. "8x10").
+    crop_name: str | None = Field(default=None, min_length=1, max_length=100)
     deliver: bool = False
     link_expiry_days: int | None = Field(default=None, ge=1, le=3650)
 

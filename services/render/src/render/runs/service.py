@@ -25,6 +25,13 @@ from render.imaging.pipeline import Rendered, SourceImageError, output_name, ren
 from render.imaging.specs import Recipe, RenderSpec
 from render.jobs.service import jobs_for, load_job
 from render.profiles.repository import ProfileRepository
+from render.runs.render_sets import (
+    RenderSet,
+    RenderSetMissing,
+    fetch_render_set,
+    of_keys,
+    recipe_for,
+)
 from render.runs.repository import RUNS, RunRepository
 from render.runs.schemas import RunOut, RunRequest
 
@@ -134,11 +141,14 @@ async def start_run(
     keys: list[str] | None = None,
     recipes: dict[str, Any] | None = None,
 ) -> Document:
-    """Create the run (idempotent on its id), then its tasks, then let workers at it.
+    """Plan the run (its images from workflow's render set), then store it with its tasks.
 
-    A crash between the steps leaves a `planning` run; the redelivered event replans it.
+    Idempotent on the run id: a redelivered status event finds the run and changes nothing.
     """
     repository = RunRepository(ctx.db)
+    existing = await repository.get(run_id)
+    if existing is not None:
+        return existing
     profiles = await ProfileRepository(ctx.db).get_many(job["profile_ids"])
     by_id = {p["_id"]: p for p in profiles}
     pinned = [
@@ -146,10 +156,37 @@ async def start_run(
         for pid in job["profile_ids"]
         if pid in by_id
     ]
+    problem = None
+    render_set: RenderSet | None = None
+    if session_id is None and job["images"]["kind"] != "ordered":
+        problem = "the entity has no session, so there are no images to render"
+    elif len(pinned) != len(job["profile_ids"]):
+        problem = "a profile of the job no longer exists"
+    else:
+        try:
+            if keys is not None:
+                render_set = of_keys(keys, entity_kind, entity_id, session_id or "")
+            else:
+                render_set = await fetch_render_set(
+                    ctx, job["images"], entity_kind, entity_id, session_id or ""
+                )
+        except RenderSetMissing as exc:
+            problem = str(exc)
+    if render_set is not None:
+        session_id = session_id or render_set.session_id or None
+        if not render_set.items:
+            problem = "no images to render"
+    tasks = (
+        []
+        if problem is not None or render_set is None
+        else plan_tasks(
+            run_id, session_id or "", render_set, pinned, job.get("crop_name"), recipes or {}
+        )
+    )
     now = _now()
     deliver = any(p["content"].get("deliver") for p in pinned)
     expiry = [p["content"]["link_expiry_days"] for p in pinned if p["content"].get("deliver")]
-    await repository.insert(
+    inserted = await repository.insert(
         {
             "_id": run_id,
             "job_id": job["_id"],
@@ -157,77 +194,81 @@ async def start_run(
             "entity_kind": entity_kind,
             "entity_id": entity_id,
             "session_id": session_id,
+            "session_number": render_set.session_number if render_set else None,
             "finish_status": job.get("finish_status"),
             "error_status": job.get("error_status"),
             "deliver": deliver,
             "link_expiry_days": next((e for e in expiry if e is not None), None),
             "profiles": pinned,
-            "status": "planning",
-            "total": 0,
+            "status": "rendering",
+            "total": len(tasks),
             "done": 0,
             "finished_tasks": [],
             "outputs": [],
             "failures": [],
             "created_at": now,
+            "started_at": now,
         }
     )
+    if inserted:
+        await repository.add_tasks([{**t, "status": "pending", "attempts": 0} for t in tasks])
     run = await get_run(ctx, run_id)
-    if run["status"] != "planning":
-        return run  # planned before: this is a redelivery
-    problem = None
-    if session_id is None:
-        problem = "the entity has no session, so there are no images to render"
-    elif len(pinned) != len(job["profile_ids"]):
-        problem = "a profile of the job no longer exists"
-    image_keys: list[str] = []
-    if problem is None and session_id is not None:
-        image_keys = keys or await _selected_keys(ctx, session_id, job["images"])
-        if not image_keys:
-            problem = "no images to render"
-    tasks = [
-        {
-            "_id": task_id(run_id, key, p["id"]),
-            "run_id": run_id,
-            "session_id": session_id,
-            "key": key,
-            "image_id": posixpath.splitext(posixpath.basename(key))[0],
-            "profile": p,
-            "recipe": (recipes or {}).get(key),
-            "status": "pending",
-            "attempts": 0,
-            "created_at": now,
-        }
-        for key in (image_keys if problem is None else [])
-        for p in pinned
-    ]
-    await repository.add_tasks(tasks)
-    await repository.start_rendering(run_id, len(tasks), _now())
-    run = await get_run(ctx, run_id)
-    if problem is not None:
+    if inserted and problem is not None:
         await close_run(ctx, run, error=problem)
         run = await get_run(ctx, run_id)
     return run
 
 
-def task_id(run_id: str, key: str, profile_id: str) -> str:
-    """Derived from what the task renders, so replanning a run recreates the same ids."""
-    digest = hashlib.sha1(f"{key}|{profile_id}".encode()).hexdigest()[:16]
+def plan_tasks(
+    run_id: str,
+    session_id: str,
+    render_set: RenderSet,
+    profiles: list[Document],
+    crop_name: str | None,
+    recipes: dict[str, Any],
+) -> list[Document]:
+    """One task per (item, profile): what to render from, with which recipe, named how.
+
+    Items that would render identically (the same image ordered twice without crops) collapse
+    into one task; items of one image rendered differently get numbered names.
+    """
+    tasks: dict[str, Document] = {}
+    names: dict[tuple[str, str], int] = {}
+    for item in render_set.items:
+        label = posixpath.splitext(posixpath.basename(item.original_key or item.key))[0]
+        for profile in profiles:
+            content = profile["content"]
+            recipe = recipes.get(item.key)
+            if recipe is None:
+                chosen = recipe_for(item, crop_name or content.get("crop_name"))
+                recipe = chosen.model_dump(mode="json") if chosen is not None else None
+            identity = json.dumps([item.key, recipe, profile["id"]], sort_keys=True)
+            the_id = task_id(run_id, identity)
+            if the_id in tasks:
+                continue
+            seen = names.get((label, profile["id"]), 0) + 1
+            names[(label, profile["id"])] = seen
+            product = item.line.product_name if item.line is not None else None
+            tasks[the_id] = {
+                "_id": the_id,
+                "run_id": run_id,
+                "session_id": session_id,
+                "key": item.key,
+                "image_id": item.image_id,
+                "image_label": label if seen == 1 else f"{label}-{seen}",
+                "sha256": item.sha256,
+                "line_id": item.line.line_id if item.line is not None else None,
+                "product": product or content.get("product", ""),
+                "profile": profile,
+                "recipe": recipe,
+            }
+    return list(tasks.values())
+
+
+def task_id(run_id: str, identity: str) -> str:
+    """Derived from what the task renders, so planning the same run again gives the same ids."""
+    digest = hashlib.sha1(identity.encode()).hexdigest()[:16]
     return f"{run_id}:{digest}"
-
-
-async def _selected_keys(ctx: RenderContext, session_id: str, selection: Document) -> list[str]:
-    if selection["kind"] == "keys":
-        return list(selection["keys"])
-    prefix = f"sessions/{session_id}/{selection['folder']}/"
-
-    def listing() -> list[str]:
-        paginator = ctx.storage.client.get_paginator("list_objects_v2")
-        keys: list[str] = []
-        for page in paginator.paginate(Bucket=ctx.bucket, Prefix=prefix):
-            keys.extend(o["Key"] for o in page.get("Contents", []))
-        return sorted(keys)
-
-    return await asyncio.to_thread(listing)
 
 
 # Rendering (the worker) -------------------------------------------------------------------
@@ -267,9 +308,9 @@ async def execute_task(ctx: RenderContext, task: Document, worker: str) -> None:
             name = output_name(
                 spec,
                 session=task["session_id"],
-                image=task["image_id"],
+                image=task.get("image_label") or task["image_id"],
                 profile=content["name"].replace("/", "-").replace(" ", "-"),
-                product=content.get("product", ""),
+                product=(task.get("product") or "").replace("/", "-"),
             )
             key = f"sessions/{task['session_id']}/rendered/{task['run_id']}/{name}"
             await ctx.storage.put(
