@@ -310,3 +310,39 @@ async def test_a_rating_job_renders_the_selected_images_with_their_recipes(
         versions = {o["image_id"]: o["recipe_version"] for o in manifest["outputs"]}
         assert versions[first] == 1
         assert versions[second] is None
+
+
+async def test_an_unchanged_rerun_is_done_at_once_and_a_changed_recipe_renders_only_its_image(
+    render_service: Any, make_photo: Any, unique: str
+) -> None:
+    session = f"s-{unique}"
+    async with render_service() as service:
+        await upload_session(service, make_photo, session, 2)
+        listed = (await service.workflow.http.get(f"/workflow/sessions/{session}/images")).json()
+        proof = await service.profile()
+        job = await service.job(
+            name="Proofs", entity_kind="session", select_status="Proofs", profile_ids=[proof["id"]]
+        )
+
+        async def fire() -> Any:
+            event = status_change("session", session, session, "Proofs")
+            await events.send(event)
+            return await service.settled(f"{event.id}:{job['id']}")
+
+        async with service.consuming(unique) as events, service.workers("w1"):
+            first = await fire()
+            again = await fire()
+            await service.workflow.put(
+                f"/images/{listed[1]['image_id']}/recipe", {"colorization": {"mode": "sepia"}}
+            )
+            changed = await fire()
+        assert first["status"] == again["status"] == changed["status"] == "completed"
+        assert (first["reused"], again["reused"], changed["reused"]) == (0, 2, 1)
+        earlier = {o["image_id"]: o["key"] for o in first["outputs"]}
+        assert {o["image_id"]: o["key"] for o in again["outputs"]} == earlier
+        assert all(o["reused_from"] == first["id"] for o in again["outputs"])
+        by_image = {o["image_id"]: o for o in changed["outputs"]}
+        assert by_image[listed[0]["image_id"]]["key"] == earlier[listed[0]["image_id"]]
+        recoloured = by_image[listed[1]["image_id"]]
+        assert recoloured["key"].startswith(f"sessions/{session}/rendered/{changed['id']}/")
+        assert recoloured["recipe_version"] == 1

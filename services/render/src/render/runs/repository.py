@@ -10,6 +10,7 @@ so a task rendered twice (a lapsed lease) counts once.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from kit.mongo import Document, IndexSpec
 
 RUNS = "render_runs"
 TASKS = "render_tasks"
+OUTPUTS = "render_outputs"
 
 INDEXES = [
     IndexSpec(RUNS, [("session_id", 1), ("created_at", -1)], name="by_session"),
@@ -114,3 +116,24 @@ class RunRepository:
         """Runs whose every task is recorded but that were not closed (a worker died between)."""
         runs = await self._runs.find({"status": "rendering"}, {"_outbox": 0}).to_list()
         return [r for r in runs if r.get("done", 0) >= r.get("total", 0)]
+
+
+class OutputRepository:
+    """`render_outputs`: every rendered file by its fingerprint (`_id`: source SHA-256, recipe,
+    profile version, name), so an identical render is found instead of made again."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._outputs = db[OUTPUTS]
+
+    async def get(self, print_id: str) -> Document | None:
+        return await self._outputs.find_one({"_id": print_id})
+
+    async def get_many(self, print_ids: list[str]) -> list[Document]:
+        if not print_ids:
+            return []
+        return await self._outputs.find({"_id": {"$in": print_ids}}).to_list()
+
+    async def remember(self, print_id: str, output: Document) -> None:
+        """Record an output (the first one rendered stays if two raced)."""
+        with contextlib.suppress(DuplicateKeyError):
+            await self._outputs.insert_one({"_id": print_id, **output})

@@ -37,6 +37,8 @@ class RunOut(BaseModel):
     status: RunStatus
     total: int
     done: int
+    # Of `done`: outputs found rendered before (same source, recipe, profile version, name).
+    reused: int = 0
     finish_status: str | None
     error_status: str | None
     profiles: list[dict[str, Any]]

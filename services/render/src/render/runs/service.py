@@ -32,7 +32,7 @@ from render.runs.render_sets import (
     of_keys,
     recipe_for,
 )
-from render.runs.repository import RUNS, RunRepository
+from render.runs.repository import RUNS, OutputRepository, RunRepository
 from render.runs.schemas import RunOut, RunRequest
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ def run_out(document: Document) -> RunOut:
         status=document["status"],
         total=document.get("total", 0),
         done=document.get("done", 0),
+        reused=document.get("reused", 0),
         finish_status=document.get("finish_status"),
         error_status=document.get("error_status"),
         profiles=[{"id": p["id"], "version": p["version"]} for p in document["profiles"]],
@@ -183,6 +184,7 @@ async def start_run(
             run_id, session_id or "", render_set, pinned, job.get("crop_name"), recipes or {}
         )
     )
+    reused = await _reused_outputs(ctx, tasks, pinned)
     now = _now()
     deliver = any(p["content"].get("deliver") for p in pinned)
     expiry = [p["content"]["link_expiry_days"] for p in pinned if p["content"].get("deliver")]
@@ -202,21 +204,41 @@ async def start_run(
             "profiles": pinned,
             "status": "rendering",
             "total": len(tasks),
-            "done": 0,
-            "finished_tasks": [],
-            "outputs": [],
+            "done": len(reused),
+            "reused": len(reused),
+            "finished_tasks": [r["task_id"] for r in reused],
+            "outputs": reused,
             "failures": [],
             "created_at": now,
             "started_at": now,
         }
     )
+    done = {r["task_id"] for r in reused}
     if inserted:
-        await repository.add_tasks([{**t, "status": "pending", "attempts": 0} for t in tasks])
+        await repository.add_tasks(
+            [{**t, "status": "pending", "attempts": 0} for t in tasks if t["_id"] not in done]
+        )
     run = await get_run(ctx, run_id)
-    if inserted and problem is not None:
-        await close_run(ctx, run, error=problem)
+    if inserted and (problem is not None or len(done) == len(tasks)):
+        await close_run(ctx, run, error=problem)  # nothing to render, or all done before
         run = await get_run(ctx, run_id)
     return run
+
+
+async def _reused_outputs(
+    ctx: RenderContext, tasks: list[Document], profiles: list[Document]
+) -> list[dict[str, Any]]:
+    """Outputs rendered before for tasks whose source SHA-256 workflow told us: an unchanged
+    re-run renders nothing again, a changed recipe re-renders only its images."""
+    by_id = {p["id"]: p for p in profiles}
+    prints = {
+        fingerprint(t, by_id[t["profile"]["id"]], t["sha256"]): t for t in tasks if t.get("sha256")
+    }
+    earlier = await OutputRepository(ctx.db).get_many(list(prints))
+    return [
+        reused_result(prints[e["_id"]], by_id[prints[e["_id"]]["profile"]["id"]], e)
+        for e in earlier
+    ]
 
 
 def plan_tasks(
@@ -274,16 +296,36 @@ def task_id(run_id: str, identity: str) -> str:
 # Rendering (the worker) -------------------------------------------------------------------
 
 
+def _spec_of(content: dict[str, Any]) -> RenderSpec:
+    return RenderSpec.model_validate({k: content[k] for k in RenderSpec.model_fields})
+
+
 def _render_task(source: bytes, content: dict[str, Any], recipe: Document | None) -> Rendered:
-    spec = RenderSpec.model_validate({k: content[k] for k in RenderSpec.model_fields})
-    return render(source, spec, Recipe.model_validate(recipe) if recipe else None)
+    return render(source, _spec_of(content), Recipe.model_validate(recipe) if recipe else None)
 
 
-async def execute_task(ctx: RenderContext, task: Document, worker: str) -> None:
-    """Render one claimed task, store the output, record it in its run (once), maybe close it."""
-    profile = task["profile"]
-    content = profile["content"]
-    base: dict[str, Any] = {
+def output_key(task: Document, content: dict[str, Any]) -> str:
+    """Where a task's output goes: the run's folder, named by the profile's template."""
+    name = output_name(
+        _spec_of(content),
+        session=task["session_id"],
+        image=task.get("image_label") or task["image_id"],
+        profile=content["name"].replace("/", "-").replace(" ", "-"),
+        product=(task.get("product") or "").replace("/", "-"),
+    )
+    return f"sessions/{task['session_id']}/rendered/{task['run_id']}/{name}"
+
+
+def fingerprint(task: Document, profile: Document, source_sha256: str) -> str:
+    """What makes an output what it is: the source's bytes, the recipe applied, the profile
+    version and the output's name. The same fingerprint is the same file: not rendered again."""
+    name = posixpath.basename(output_key(task, profile["content"]))
+    identity = [source_sha256, task.get("recipe"), profile["id"], profile["version"], name]
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def _base_result(task: Document, profile: Document, worker: str) -> dict[str, Any]:
+    return {
         "task_id": task["_id"],
         "image_id": task["image_id"],
         "source_key": task["key"],
@@ -292,40 +334,54 @@ async def execute_task(ctx: RenderContext, task: Document, worker: str) -> None:
         "recipe_version": (task.get("recipe") or {}).get("version"),
         "rendered_by": worker,
     }
-    field, result = "failures", base
+
+
+def reused_result(task: Document, profile: Document, earlier: Document) -> dict[str, Any]:
+    """An earlier identical output recorded for this task (nothing rendered)."""
+    base = _base_result(task, profile, earlier["rendered_by"])
+    fields = ("source_sha256", "key", "sha256", "bytes", "width", "height", "dpi")
+    return {**base, **{f: earlier[f] for f in fields}, "reused_from": earlier["run_id"]}
+
+
+async def render_result(
+    ctx: RenderContext, task: Document, profile: Document, worker: str
+) -> tuple[str, dict[str, Any]]:
+    """Render one task (or find its identical earlier output): ("outputs" | "failures", entry)."""
+    content = profile["content"]
+    base = _base_result(task, profile, worker)
     try:
         source = await ctx.storage.get_bytes(ctx.bucket, task["key"])
     except ClientError as exc:
-        result = {**base, "reason": f"the source could not be read: {exc}"}
-    else:
-        base["source_sha256"] = hashlib.sha256(source).hexdigest()
-        try:
-            rendered = await asyncio.to_thread(_render_task, source, content, task.get("recipe"))
-        except SourceImageError as exc:
-            result = {**base, "reason": str(exc)}
-        else:
-            spec = RenderSpec.model_validate({k: content[k] for k in RenderSpec.model_fields})
-            name = output_name(
-                spec,
-                session=task["session_id"],
-                image=task.get("image_label") or task["image_id"],
-                profile=content["name"].replace("/", "-").replace(" ", "-"),
-                product=(task.get("product") or "").replace("/", "-"),
-            )
-            key = f"sessions/{task['session_id']}/rendered/{task['run_id']}/{name}"
-            await ctx.storage.put(
-                ctx.bucket, key, rendered.body, content_type=rendered.content_type
-            )
-            field = "outputs"
-            result = {
-                **base,
-                "key": key,
-                "sha256": hashlib.sha256(rendered.body).hexdigest(),
-                "bytes": len(rendered.body),
-                "width": rendered.width,
-                "height": rendered.height,
-                "dpi": rendered.dpi,
-            }
+        return "failures", {**base, "reason": f"the source could not be read: {exc}"}
+    base["source_sha256"] = hashlib.sha256(source).hexdigest()
+    outputs = OutputRepository(ctx.db)
+    print_id = fingerprint(task, profile, base["source_sha256"])
+    earlier = await outputs.get(print_id)
+    if earlier is not None and await ctx.storage.exists(ctx.bucket, earlier["key"]):
+        return "outputs", reused_result(task, profile, earlier)
+    try:
+        rendered = await asyncio.to_thread(_render_task, source, content, task.get("recipe"))
+    except SourceImageError as exc:
+        return "failures", {**base, "reason": str(exc)}
+    key = output_key(task, content)
+    await ctx.storage.put(ctx.bucket, key, rendered.body, content_type=rendered.content_type)
+    result = {
+        **base,
+        "key": key,
+        "sha256": hashlib.sha256(rendered.body).hexdigest(),
+        "bytes": len(rendered.body),
+        "width": rendered.width,
+        "height": rendered.height,
+        "dpi": rendered.dpi,
+    }
+    await outputs.remember(print_id, {**result, "run_id": task["run_id"], "created_at": _now()})
+    return "outputs", result
+
+
+async def execute_task(ctx: RenderContext, task: Document, worker: str) -> None:
+    """Render one claimed task, store the output, record it in its run (once), maybe close it."""
+    profile = task["profile"]
+    field, result = await render_result(ctx, task, profile, worker)
     repository = RunRepository(ctx.db)
     run = await repository.record_result(task["run_id"], task["_id"], field, result)
     await repository.finish_task(task["_id"], worker, _now())
