@@ -346,3 +346,48 @@ async def test_an_unchanged_rerun_is_done_at_once_and_a_changed_recipe_renders_o
         recoloured = by_image[listed[1]["image_id"]]
         assert recoloured["key"].startswith(f"sessions/{session}/rendered/{changed['id']}/")
         assert recoloured["recipe_version"] == 1
+
+
+async def test_delivery_renders_chosen_images_through_named_profiles_with_its_reference(
+    render_service: Any, make_photo: Any, unique: str
+) -> None:
+    session = f"s-{unique}"
+    async with render_service() as service:
+        await upload_session(service, make_photo, session, 3)
+        listed = (await service.workflow.http.get(f"/workflow/sessions/{session}/images")).json()
+        chosen = [listed[0]["image_id"], listed[2]["image_id"]]
+        web = await service.profile(name="Web", size={"long_edge_px": 300})
+        final = await service.profile(**PRINT)
+        async with service.workers("w1"):
+            answer = await service.http.post(
+                "/runs",
+                json={
+                    "session_id": session,
+                    "profile_ids": [web["id"], final["id"]],
+                    "image_ids": chosen,
+                    "reference": f"delivery:d-{unique}",
+                },
+            )
+            assert answer.status_code == 202, answer.text
+            run = await service.settled(answer.json()["id"])
+            [completed] = await service.events(run["id"], "render.run.completed.v1")
+        assert run["status"] == "completed"
+        assert run["job_id"] is None
+        assert run["reference"] == f"delivery:d-{unique}"
+        assert sorted((o["image_id"], o["profile_id"]) for o in run["outputs"]) == sorted(
+            (i, p) for i in chosen for p in (web["id"], final["id"])
+        )
+        assert completed["data"]["reference"] == f"delivery:d-{unique}"
+        assert completed["data"]["deliver"] is True
+        for body in (
+            {"session_id": session},
+            {"session_id": session, "profile_ids": [web["id"]], "job_id": "job_x"},
+            {"session_id": session, "profile_ids": [web["id"]], "keys": ["a"], "image_ids": ["b"]},
+        ):
+            refused = await service.http.post("/runs", json=body)
+            assert refused.status_code == 422, body
+        missing = await service.http.post(
+            "/runs", json={"session_id": session, "profile_ids": ["prf_nothing"]}
+        )
+        assert missing.status_code == 422
+        assert missing.json()["detail"] == {"missing": ["prf_nothing"]}

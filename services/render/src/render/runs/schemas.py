@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kit.events.contracts.workflow import EntityKind
 from render.imaging.specs import Recipe
@@ -14,17 +14,38 @@ RunStatus = Literal["planning", "rendering", "completed", "failed"]
 
 
 class RunRequest(BaseModel):
-    """Start a job's run by hand; `keys` (with optional per-key recipes) replaces the job's
-    image selection."""
+    """Start a run by hand, one of two ways:
+
+    - a job's run: `job_id`, `entity_kind`, `entity_id`, `session_id`; `keys` (with optional
+      per-key recipes) replaces the job's image selection;
+    - an ad-hoc run through named profiles (e.g. delivery): `session_id`, `profile_ids`, and
+      optionally `keys` or `image_ids` to render only those of the session's images (default:
+      all its hi-res images, each with its recipe); `reference` is echoed in the run's events.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    job_id: str
+    job_id: str | None = None
+    profile_ids: list[str] | None = Field(default=None, min_length=1, max_length=20)
     entity_kind: EntityKind = "session"
-    entity_id: str = Field(min_length=1)
+    entity_id: str | None = Field(default=None, min_length=1)
     session_id: str = Field(min_length=1)
     keys: list[str] | None = Field(default=None, min_length=1, max_length=5000)
+    image_ids: list[str] | None = Field(default=None, min_length=1, max_length=5000)
     recipes: dict[str, Recipe] = Field(default_factory=dict)
+    reference: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> RunRequest:
+        if (self.job_id is None) == (self.profile_ids is None):
+            raise ValueError("give either job_id or profile_ids")
+        if self.job_id is not None and self.entity_id is None:
+            raise ValueError("a job's run needs entity_id")
+        if self.job_id is not None and self.image_ids is not None:
+            raise ValueError("image_ids belong to runs through profile_ids")
+        if self.keys is not None and self.image_ids is not None:
+            raise ValueError("give keys or image_ids, not both")
+        return self
 
 
 class RunOut(BaseModel):
@@ -46,5 +67,6 @@ class RunOut(BaseModel):
     failures: list[dict[str, Any]]
     error: str | None = None
     manifest_key: str | None = None
+    reference: str | None = None
     created_at: datetime
     finished_at: datetime | None = None

@@ -9,6 +9,7 @@ import json
 import logging
 import posixpath
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,6 +70,7 @@ def run_out(document: Document) -> RunOut:
         failures=sorted(document.get("failures", []), key=lambda f: f["task_id"]),
         error=document.get("error"),
         manifest_key=document.get("manifest_key"),
+        reference=document.get("reference"),
         created_at=document["created_at"],
         finished_at=document.get("finished_at"),
     )
@@ -110,6 +112,31 @@ async def on_status_changed(ctx: RenderContext, event: StatusChange, event_id: s
 
 
 async def start_manual_run(ctx: RenderContext, request: RunRequest) -> RunOut:
+    """A job's run by hand, or an ad-hoc run through named profiles (contract B)."""
+    run_id = f"run_{uuid.uuid4().hex[:16]}"
+    recipes = {k: r.model_dump(mode="json") for k, r in request.recipes.items()}
+    if request.profile_ids is not None:
+        await _check_profiles_exist(ctx, request.profile_ids)
+        adhoc: Document = {
+            "_id": None,
+            "profile_ids": request.profile_ids,
+            "images": {"kind": "all", "folder": "hires"},
+        }
+        run = await start_run(
+            ctx,
+            run_id=run_id,
+            job=adhoc,
+            trigger="manual",
+            entity_kind=request.entity_kind,
+            entity_id=request.entity_id or request.session_id,
+            session_id=request.session_id,
+            only=Picked(request.keys, request.image_ids),
+            recipes=recipes,
+            reference=request.reference,
+        )
+        return run_out(run)
+    assert request.job_id is not None
+    assert request.entity_id is not None
     job = await load_job(ctx, request.job_id)
     if job["entity_kind"] != request.entity_kind:
         raise Unprocessable(
@@ -118,16 +145,46 @@ async def start_manual_run(ctx: RenderContext, request: RunRequest) -> RunOut:
         )
     run = await start_run(
         ctx,
-        run_id=f"run_{uuid.uuid4().hex[:16]}",
+        run_id=run_id,
         job=job,
         trigger="manual",
         entity_kind=request.entity_kind,
         entity_id=request.entity_id,
         session_id=request.session_id,
         keys=request.keys,
-        recipes={k: r.model_dump(mode="json") for k, r in request.recipes.items()},
+        recipes=recipes,
+        reference=request.reference,
     )
     return run_out(run)
+
+
+async def _check_profiles_exist(ctx: RenderContext, profile_ids: list[str]) -> None:
+    found = {p["_id"] for p in await ProfileRepository(ctx.db).get_many(profile_ids)}
+    missing = [p for p in profile_ids if p not in found]
+    if missing:
+        raise Unprocessable(
+            "The run names render profiles that do not exist.", detail={"missing": missing}
+        )
+
+
+@dataclass(frozen=True)
+class Picked:
+    """Of a session's render set, only these keys or image ids (None: every image)."""
+
+    keys: list[str] | None = None
+    image_ids: list[str] | None = None
+
+    def of(self, render_set: RenderSet) -> RenderSet:
+        """The picked items; picked keys workflow does not list are rendered as they are."""
+        items = render_set.items
+        if self.image_ids is not None:
+            wanted = set(self.image_ids)
+            items = [i for i in items if i.image_id in wanted]
+        elif self.keys is not None:
+            by_key = {i.key: i for i in items}
+            bare = of_keys(self.keys, render_set.entity_kind, render_set.entity_id, "").items
+            items = [by_key.get(b.key, b) for b in bare]
+        return render_set.model_copy(update={"items": items})
 
 
 async def start_run(
@@ -140,7 +197,9 @@ async def start_run(
     entity_id: str,
     session_id: str | None,
     keys: list[str] | None = None,
+    only: Picked | None = None,
     recipes: dict[str, Any] | None = None,
+    reference: str | None = None,
 ) -> Document:
     """Plan the run (its images from workflow's render set), then store it with its tasks.
 
@@ -172,7 +231,12 @@ async def start_run(
                     ctx, job["images"], entity_kind, entity_id, session_id or ""
                 )
         except RenderSetMissing as exc:
-            problem = str(exc)
+            if only is None or only.keys is None:
+                problem = str(exc)
+            else:  # keys named outright render even when workflow does not know the session
+                render_set = of_keys([], entity_kind, entity_id, session_id or "")
+        if render_set is not None and only is not None:
+            render_set = only.of(render_set)
     if render_set is not None:
         session_id = session_id or render_set.session_id or None
         if not render_set.items:
@@ -193,6 +257,7 @@ async def start_run(
             "_id": run_id,
             "job_id": job["_id"],
             "trigger": trigger,
+            "reference": reference,
             "entity_kind": entity_kind,
             "entity_id": entity_id,
             "session_id": session_id,
@@ -426,6 +491,7 @@ async def close_run(ctx: RenderContext, run: Document, *, error: str | None = No
         "entity_id": run["entity_id"],
         "session_id": run.get("session_id"),
         "manifest_key": manifest_key,
+        "reference": run.get("reference"),
     }
     if failures and error is None:
         error = f"{len(failures)} of {len(failures) + len(outputs)} renders failed: " + "; ".join(

@@ -57,6 +57,9 @@ class RunFinished(_RenderEvent):
     entity_kind: EntityKind
     entity_id: str
     session_id: str | None = None
+    # Additive (contract B): the free text an ad-hoc run was started with, e.g.
+    # "delivery:<delivery id>"; None for status-fired and job runs.
+    reference: str | None = None
 
 
 class RunCompleted(RunFinished):
