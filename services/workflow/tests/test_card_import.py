@@ -3,13 +3,15 @@ before its frames; the studio prints the cards, dry-runs the card import, then c
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from image_factory import booked_session, frame
 from workflow_harness import Workflow
 
-from kit.events.contracts.booking import SessionCancelled
+from kit.events.contracts.booking import SessionBooked, SessionCancelled, SessionRescheduled
+from workflow.cards import pdf, qr
 
 START = datetime(2026, 6, 6, 9, 0)
 
@@ -196,3 +198,72 @@ async def test_printed_session_cards_have_one_page_per_session(
         "/workflow/session-cards.pdf", json={"session_ids": ["nope"]}
     )
     assert unknown.status_code == 422
+
+
+def drawn_strings(document: bytes) -> list[bytes]:
+    """The strings the PDF's content streams draw (`(...) Tj`), unescaped."""
+    found = re.findall(rb"\(((?:[^()\\]|\\.)*)\) Tj", document)
+    return [re.sub(rb"\\(.)", rb"\1", text) for text in found]
+
+
+async def test_cards_print_the_client_name_booking_sent_with_the_session(
+    workflow: Workflow, unique: str
+) -> None:
+    starts = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    named_id, anonymous_id = f"cn-{unique}", f"cx-{unique}"
+    sessions = [
+        SessionBooked(
+            session_id=named_id,
+            session_number=f"N{unique}",
+            client_id="client-zoe",
+            client_name="Zoë Müller (Smith)",
+            session_type_id="portrait",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+        ),
+        SessionBooked(
+            session_id=anonymous_id,
+            session_number=f"X{unique}",
+            client_id="client-unnamed",
+            session_type_id="portrait",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+        ),
+    ]
+    for booked in sessions:
+        await workflow.deliver(workflow.envelope(booked, subject=booked.session_id))
+    record = (await workflow.client.get(f"/workflow/sessions/{named_id}")).json()
+    assert record["client_name"] == "Zoë Müller (Smith)"
+
+    answer = await workflow.client.post(
+        "/workflow/session-cards.pdf", json={"session_ids": [named_id, anonymous_id]}
+    )
+    assert answer.status_code == 200, answer.text
+    drawn = drawn_strings(answer.content)
+    assert "Zoë Müller (Smith)".encode("cp1252") in drawn
+    assert b"client-unnamed" in drawn  # no name known: the client id
+    assert b"client-zoe" not in drawn
+    assert f"N{unique}".encode() in drawn
+    assert b"2026-12-01 10:00" in drawn
+
+    # A later event without the name (an older producer) keeps it; client_names overrides it.
+    moved = SessionRescheduled(
+        **{**sessions[0].model_dump(exclude={"client_name"}), "starts_at": starts + timedelta(1)}
+    )
+    await workflow.deliver(workflow.envelope(moved, subject=named_id))
+    record = (await workflow.client.get(f"/workflow/sessions/{named_id}")).json()
+    assert record["starts_at"].startswith("2026-12-02")
+    assert record["client_name"] == "Zoë Müller (Smith)"
+    renamed = await workflow.client.post(
+        "/workflow/session-cards.pdf",
+        json={"session_ids": [named_id], "client_names": {"client-zoe": "Zoe Smith"}},
+    )
+    assert b"Zoe Smith" in drawn_strings(renamed.content)
+    assert "Zoë Müller (Smith)".encode("cp1252") not in drawn_strings(renamed.content)
+
+
+def test_card_text_outside_winansi_loses_only_its_accents() -> None:
+    assert pdf.encodable("Nguyễn Thị Ánh") == "Nguyen Thi Ánh".encode("cp1252")
+    assert pdf.encodable("李") == b"?"
+    page = qr.cards_pdf([qr.CardPage("S1", "A (b) \\ c", "")])
+    assert b"A (b) \\ c" in drawn_strings(page)

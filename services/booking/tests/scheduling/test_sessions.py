@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from booking.scheduling.service import client_name
 from kit.settings import InfraSettings
 from kit.testing import read_topic
 
@@ -104,6 +105,7 @@ async def test_a_booked_session_gets_the_next_number_and_announces_itself_once(
     assert booked["session_number"] == "S10001"
     assert booked["location"] == "Riverside Park"
     assert booked["client_id"] == client["id"]
+    assert booked["client_name"] == "Ann Lee"  # for workflow's session cards
     assert events[1]["data"]["reason"] == "illness"
 
 
@@ -144,6 +146,15 @@ async def test_rescheduling_moves_the_claim_and_frees_the_old_time(
     events = await events_for(infra, session["id"], 2)
     assert events[1]["type"] == "booking.session.rescheduled.v1"
     assert events[1]["data"]["starts_at"] == "2026-03-02T18:00:00Z"
+    assert events[1]["data"]["client_name"] == "Ann Lee"
+
+
+def test_a_client_is_named_by_first_and_last_name_else_by_the_organization() -> None:
+    assert client_name({"first_name": "Ann", "last_name": None}) == "Ann"
+    assert client_name({"last_name": "Lee", "organization": "Lee & Co"}) == "Lee"
+    assert client_name({"organization": "Lee & Co"}) == "Lee & Co"
+    assert client_name({"first_name": "", "organization": None}) is None
+    assert client_name(None) is None
 
 
 async def test_rescheduling_into_a_taken_time_changes_nothing(

@@ -299,7 +299,7 @@ class SchedulingService:
         number = f"S{10000 + await self.repo.next_session_number()}"
         state = "held" if hold_until else "booked"
         changes = {"number": number, "resource_ids": resource_ids, "state": state}
-        events = [] if hold_until else [self._booked_event({**document, **changes})]
+        events = [] if hold_until else [await self._booked_event({**document, **changes})]
         updated = await self.repo.update_session(
             document["_id"], expect={"state": "pending"}, changes=changes, events=events
         )
@@ -308,10 +308,17 @@ class SchedulingService:
         self.notify("sessions", document["_id"])
         return _session(updated)
 
-    def _booked_event(self, document: Document) -> Envelope:
+    async def _booked_event(self, document: Document) -> Envelope:
         return Envelope.wrap(
-            SessionBooked(**_session_record(document)), subject=document["_id"], source=SOURCE
+            SessionBooked(**await self._session_record(document)),
+            subject=document["_id"],
+            source=SOURCE,
         )
+
+    async def _session_record(self, document: Document) -> dict[str, Any]:
+        """A session event's payload, with the client's name as the client record has it now."""
+        client = await self.repo.client(document["client_id"])
+        return {**_session_record(document), "client_name": client_name(client)}
 
     async def confirm_hold(self, session_id: str) -> schemas.Session:
         """The deposit was paid: a held session becomes booked (once)."""
@@ -327,7 +334,7 @@ class SchedulingService:
             session_id,
             expect={"state": "held", "version": document["version"]},
             changes={"state": "booked", "hold_expires_at": None},
-            events=[self._booked_event(document)],
+            events=[await self._booked_event(document)],
         )
         if updated is None:
             raise Conflict("The session changed meanwhile; try again.")
@@ -370,7 +377,9 @@ class SchedulingService:
         events = (
             [
                 Envelope.wrap(
-                    SessionRescheduled(**_session_record(moved)), subject=session_id, source=SOURCE
+                    SessionRescheduled(**await self._session_record(moved)),
+                    subject=session_id,
+                    source=SOURCE,
                 )
             ]
             if document["state"] == "booked"
@@ -539,6 +548,14 @@ class SchedulingService:
 
 def _is_deleted(client: Document) -> bool:
     return bool(client.get("deleted_at") or client.get("deleted"))
+
+
+def client_name(client: Document | None) -> str | None:
+    """How a client is named on paper: first and last name, else the organization."""
+    if client is None:
+        return None
+    person = " ".join(p for p in (client.get("first_name"), client.get("last_name")) if p)
+    return person or client.get("organization") or None
 
 
 def _session_record(document: Document) -> dict[str, Any]:

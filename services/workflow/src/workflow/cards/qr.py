@@ -8,20 +8,23 @@ JPEG is decoded at 1/2, 1/4 or 1/8 scale straight from its DCT data), which keep
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 
 import segno
 import zxingcpp
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageOps
+
+from workflow.cards import pdf
 
 PREFIX = "studio-session:"
 SCAN_EDGE = 2000
 DATETIME_ORIGINAL = 0x9003
 EXIF_IFD = 0x8769
-PAGE = (1240, 1754)  # A4 at 150 dpi
+# The printed QR code: its side and its distance from the page top, in points.
+QR_SIDE = 380.0
+QR_TOP = 90.0
 
 
 @dataclass(frozen=True)
@@ -44,34 +47,36 @@ def card_text(session_number: str) -> str:
 
 
 def cards_pdf(pages: list[CardPage]) -> bytes:
-    """One A4 page per session: its number as a large QR code, the number and the client."""
-    rendered = [_page(page) for page in pages]
-    out = io.BytesIO()
-    rendered[0].save(out, format="PDF", save_all=True, append_images=rendered[1:], resolution=150)
-    return out.getvalue()
+    """One A4 page per session: its number as a large QR code (vector), the number, the
+    client's name and the start, as real PDF text."""
+    return pdf.document([_page(page) for page in pages])
 
 
-def _page(page: CardPage) -> Image.Image:
-    sheet = Image.new("RGB", PAGE, "white")
-    code = io.BytesIO()
-    segno.make(card_text(page.session_number), error="h", micro=False).save(
-        code, kind="png", scale=24, border=4
-    )
-    code.seek(0)
-    qr = Image.open(code, formats=["PNG"]).convert("RGB")
-    qr = qr.resize((900, 900), Image.Resampling.NEAREST)
-    sheet.paste(qr, ((PAGE[0] - 900) // 2, 200))
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=64)
-    small = ImageFont.load_default(size=40)
-    for y, text, face in (
-        (1180, page.session_number, font),
-        (1290, page.client, small),
-        (1360, page.starts_at, small),
-    ):
-        width = draw.textlength(text, font=face)
-        draw.text(((PAGE[0] - width) / 2, y), text, fill="black", font=face)
-    return sheet
+def _page(card: CardPage) -> pdf.Page:
+    page = pdf.Page()
+    matrix = segno.make(card_text(card.session_number), error="h", micro=False).matrix
+    module = QR_SIDE / len(matrix)
+    left = (page.width - QR_SIDE) / 2
+    top = page.height - QR_TOP
+    boxes = []
+    for row, cells in enumerate(matrix):
+        column = 0
+        while column < len(cells):
+            if not cells[column]:
+                column += 1
+                continue
+            run = column
+            while run < len(cells) and cells[run]:
+                run += 1
+            y = top - (row + 1) * module
+            boxes.append((left + column * module, y, (run - column) * module, module))
+            column = run
+    page.rectangles(boxes)
+    below = QR_TOP + QR_SIDE
+    page.centered_text(card.session_number, top=below + 60, size=32)
+    page.centered_text(card.client, top=below + 100, size=20)
+    page.centered_text(card.starts_at, top=below + 130, size=20)
+    return page
 
 
 def scan_frame(body: IO[bytes], image_format: str) -> Scan:

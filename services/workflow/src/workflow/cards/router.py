@@ -30,7 +30,8 @@ router = APIRouter(prefix="/workflow", tags=["memory cards"])
 )
 async def print_session_cards(request: CardsRequest, context: ContextDep) -> Response:
     """Each page: the session number as a QR code (`studio-session:<number>`), the number, the
-    client's name (from `client_names`, else the client id) and the start time."""
+    client's name (from `client_names`, else as booking's session events named the client,
+    else the client id) and the start time, as real PDF text."""
     pdf = await CardService(context).print_cards(request)
     return Response(pdf, media_type="application/pdf")
 

@@ -12,7 +12,8 @@ from workflow.images.schemas import ImportOptions, ImportReport
 
 class CardsRequest(BaseModel):
     session_ids: list[str] = Field(min_length=1, max_length=500)
-    # The booking side knows client names; the workflow record holds only the client id.
+    # Client id -> the name to print, overriding the name booking's session events carried
+    # (the client id is printed when neither knows a name).
     client_names: dict[str, str] = Field(default_factory=dict)
 
 

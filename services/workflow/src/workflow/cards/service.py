@@ -55,12 +55,14 @@ class CardService:
                     f"No session {session_id} to print a card for.",
                     detail={"session_id": session_id},
                 )
-            client = str(session.get("client_id") or "")
+            client_id = str(session.get("client_id") or "")
             starts = session.get("starts_at")
             pages.append(
                 qr.CardPage(
                     session_number=str(session.get("session_number") or session_id),
-                    client=request.client_names.get(client, client),
+                    client=request.client_names.get(client_id)
+                    or session.get("client_name")
+                    or client_id,
                     starts_at=starts.strftime("%Y-%m-%d %H:%M") if starts else "",
                 )
             )

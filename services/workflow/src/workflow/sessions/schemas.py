@@ -13,6 +13,7 @@ class SessionWorkflow(BaseModel):
     session_id: str
     session_number: str
     client_id: str | None
+    client_name: str | None = None
     session_type_id: str | None
     starts_at: datetime | None
     ends_at: datetime | None

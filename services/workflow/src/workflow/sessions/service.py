@@ -31,6 +31,7 @@ def session_view(document: Document) -> SessionWorkflow:
         session_id=document["_id"],
         session_number=document.get("session_number", ""),
         client_id=document.get("client_id"),
+        client_name=document.get("client_name"),
         session_type_id=document.get("session_type_id"),
         starts_at=document.get("starts_at"),
         ends_at=document.get("ends_at"),
@@ -46,7 +47,7 @@ def session_view(document: Document) -> SessionWorkflow:
 
 
 def _details(payload: SessionRecord) -> dict[str, Any]:
-    return {
+    details = {
         "session_number": payload.session_number,
         "client_id": payload.client_id,
         "session_type_id": payload.session_type_id,
@@ -55,6 +56,10 @@ def _details(payload: SessionRecord) -> dict[str, Any]:
         "resource_ids": payload.resource_ids,
         "location": payload.location,
     }
+    # An event without the name (an older producer, a client since deleted) keeps the one known.
+    if payload.client_name is not None:
+        details["client_name"] = payload.client_name
+    return details
 
 
 class SessionService:

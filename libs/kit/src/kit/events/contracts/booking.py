@@ -70,6 +70,9 @@ class SessionRecord(_BookingEvent):
     ends_at: datetime
     resource_ids: list[str] = Field(default_factory=list)
     location: str | None = None
+    # Added for workflow's session cards (optional, additive): the client's name when the
+    # event was made (first and last name, else the organization).
+    client_name: str | None = None
 
 
 class SessionBooked(SessionRecord):
