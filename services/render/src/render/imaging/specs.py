@@ -60,12 +60,20 @@ class Bleed(_Strict):
 
 
 class Watermark(_Strict):
-    """A text watermark; `scale` is the text's width as a fraction of the output's width."""
+    """A text, or an image in the images bucket (`image_key`: a PNG with alpha, or any JPEG,
+    TIFF or WebP); `scale` is the mark's width as a fraction of the output's width."""
 
-    text: str = Field(min_length=1, max_length=200)
+    text: str | None = Field(default=None, min_length=1, max_length=200)
+    image_key: str | None = Field(default=None, min_length=1, max_length=1024)
     opacity: float = Field(default=0.35, gt=0, le=1)
     position: WatermarkPosition = "bottom_right"
     scale: float = Field(default=0.25, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _text_or_image(self) -> Watermark:
+        if (self.text is None) == (self.image_key is None):
+            raise ValueError("a watermark has either a text or an image_key")
+        return self
 
 
 class Sharpening(_Strict):
