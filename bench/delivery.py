@@ -8,7 +8,11 @@ process (so the peak RSS is the packer's own, whatever the parent did):
 - zip: the ZIP alone (`write_archive`), streamed with its SHA256SUMS manifest into a verified
   multipart upload: the "ZIP-and-upload" figure;
 - delivery: `build_package`, the whole delivery: the ZIP plus every file copied on its own
-  (server-side CopyObject, so S3 writes the bytes twice), everything verified.
+  (server-side CopyObject: no byte passes through the packer, but S3 reads and writes every
+  byte once more), everything verified.
+
+The 1-minute load average at the start and the end is printed too: on a shared machine the
+figures are only as steady as the load.
 
     set -a && . .local/test/env && set +a && .venv/bin/python bench/delivery.py
 """
@@ -94,7 +98,7 @@ def child(kind: str, images: str, deliveries: str, keys: list[str]) -> None:
                 deliveries,
                 f"zip/{uuid.uuid4().hex}.zip",
                 file_names(keys),
-                [FILE_BYTES] * len(keys),
+                [client.head_object(Bucket=images, Key=key) for key in keys],
                 options,
                 {},
             )
@@ -136,6 +140,7 @@ def main() -> None:
         client.put_object(Bucket=images, Key=key, Body=os.urandom(FILE_BYTES))
     total_mb = FILES * FILE_BYTES / 1e6
 
+    load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     runs: dict[str, list[dict[str, float]]] = {"anchor": [], "zip": [], "delivery": []}
     for _ in range(REPEATS):  # interleaved, so drift hits all alike
         for kind in runs:
@@ -154,6 +159,7 @@ def main() -> None:
         "delivery_over_anchor": round(ours["median"] / anchor["median"], 3),
         "delivery_process_peak_rss_mib": round(peak, 1),
         "anchor_process_peak_rss_mib": round(max(r["peak_rss_mib"] for r in runs["anchor"]), 1),
+        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     rows = [
         (
@@ -181,6 +187,7 @@ def main() -> None:
             "1.00",
             f"{figures['zip_over_anchor']} | {figures['delivery_over_anchor']}",
         ),
+        ("1-min load average (start, end)", f"{load_before:.2f}", f"{os.getloadavg()[0]:.2f}"),
     ]
     for bucket in (images, deliveries):
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):

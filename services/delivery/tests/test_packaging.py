@@ -7,9 +7,13 @@ import os
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from delivery.packaging.package import PackagingOptions, build_package, file_names
+from delivery.packaging.package import (
+    PackagingError,
+    PackagingOptions,
+    build_package,
+    file_names,
+)
 from kit.storage import S3Storage
 
 
@@ -40,7 +44,7 @@ async def test_an_image_that_vanishes_halfway_aborts_the_upload_and_removes_ever
         await storage.put(images, key, os.urandom(3 * 1024 * 1024))
     client = SourceDeletedWhileReading(storage.client, images, keys[2])
 
-    with pytest.raises(ClientError):
+    with pytest.raises(PackagingError, match=keys[2]):
         await asyncio.to_thread(
             build_package,
             client,

@@ -30,10 +30,11 @@ class DeliverySettings(ServiceSettings):
 
     # Packaging: ZIP archives are split so that none is larger than this cap.
     archive_cap_bytes: int = Field(default=4 * 1024 * MIB, ge=5 * MIB)
-    # Multipart part size (S3's minimum is 5 MiB) and uploads in flight: memory is bounded by
-    # about (concurrency * 2 + 1) parts, whatever the delivery's size.
+    # Multipart part size (S3's minimum is 5 MiB) and part uploads in flight: the ZIP's memory
+    # is (concurrency + 1) part buffers, whatever the delivery's size. With the two source
+    # reads and two server-side copies, 4 uploads keep within botocore's 10 pooled connections.
     upload_part_bytes: int = Field(default=8 * MIB, ge=5 * MIB, le=512 * MIB)
-    upload_concurrency: int = Field(default=8, ge=1, le=32)
+    upload_concurrency: int = Field(default=4, ge=1, le=32)
     # A packaging claim older than this is taken over by another process (it crashed).
     packaging_lease_seconds: int = Field(default=3600, ge=10)
 

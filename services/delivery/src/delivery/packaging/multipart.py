@@ -1,18 +1,23 @@
-"""A write-only, forward-only file object that streams into one S3 multipart upload.
+"""A write-only, forward-only sink that streams into one S3 multipart upload.
 
-`zipfile` writes into it as into a pipe: bytes gather in a buffer, every full part is uploaded
-by a small thread pool while the writer goes on, and at most `concurrency` parts wait in
-flight, so memory stays at a few parts whatever the object's size. Every part's ETag is checked
-against its MD5, and the finished object against the multipart ETag and the byte count.
+Bytes are written (or read by the caller, see `space`/`commit`) straight into part buffers
+taken from a small pool: a full buffer is uploaded by a thread pool while the writer fills
+the next one, and when every buffer is in flight the writer waits. Memory is therefore
+`concurrency + 1` parts whatever the object's size, and each byte is copied into memory once.
+
+Integrity: every part carries its CRC-32, which S3 checks on receipt (a mismatch is refused)
+and answers back; the finished object is checked for its size, its multipart ETag (built
+from the ETags S3 gave the parts) and its composite CRC-32.
 
 Blocking (boto3): use it from a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import io
-import threading
+import queue
+import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -21,7 +26,11 @@ class UploadVerificationError(Exception):
     """S3 stored something other than what was sent."""
 
 
-class MultipartUploadWriter(io.RawIOBase):
+def _b64_crc32(value: int) -> str:
+    return base64.b64encode(value.to_bytes(4, "big")).decode()
+
+
+class MultipartUploadWriter:
     def __init__(
         self,
         client: Any,
@@ -32,79 +41,109 @@ class MultipartUploadWriter(io.RawIOBase):
         concurrency: int,
         content_type: str = "application/zip",
     ) -> None:
-        super().__init__()
         self._client = client
         self._bucket = bucket
         self._key = key
         self._part_bytes = part_bytes
-        self._buffer = bytearray()
+        self._buffers = concurrency + 1  # at most this many parts exist at once
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._allocated = 0
+        self._part: bytearray | None = None
+        self._filled = 0
         self._position = 0
         self._part_number = 0
-        self._digests: dict[int, bytes] = {}
         self._futures: list[Future[dict[str, Any]]] = []
-        self._window = concurrency * 2
-        self._slots = threading.BoundedSemaphore(concurrency)
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="upload-part")
         self._upload_id: str = client.create_multipart_upload(
-            Bucket=bucket, Key=key, ContentType=content_type
+            Bucket=bucket, Key=key, ContentType=content_type, ChecksumAlgorithm="CRC32"
         )["UploadId"]
         self._completed = False
         self.etag: str | None = None
 
-    # --- file object protocol (what zipfile uses) ---
-    def writable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
+    # --- the sink protocol (what StreamingZipWriter uses) ---
 
     def tell(self) -> int:
         return self._position
 
-    def write(self, data: Any) -> int:
+    def write(self, data: bytes) -> int:
         view = memoryview(data).cast("B")
-        self._buffer += view
-        self._position += len(view)
-        while len(self._buffer) >= self._part_bytes:
-            part = bytes(self._buffer[: self._part_bytes])
-            del self._buffer[: self._part_bytes]
-            self._submit(part)
-        return len(view)
+        done = 0
+        while done < len(view):
+            space = self.space(len(view) - done)
+            count = len(space)
+            space[:] = view[done : done + count]
+            self.commit(count)
+            done += count
+        return done
 
-    # --- upload ---
-    def _submit(self, part: bytes) -> None:
-        self._raise_failed()
-        self._slots.acquire()  # back-pressure: the writer waits while the pool is full
+    def space(self, limit: int) -> memoryview:
+        """A writable view of the current part, at most `limit` bytes long."""
+        part = self._current()
+        end = min(self._part_bytes, self._filled + limit)
+        return memoryview(part)[self._filled : end]
+
+    def commit(self, count: int) -> None:
+        self._filled += count
+        self._position += count
+        if self._filled == self._part_bytes:
+            self._submit()
+
+    # --- parts ---
+
+    def _current(self) -> bytearray:
+        if self._part is None:
+            self._raise_failed()
+            if self._allocated < self._buffers:
+                self._allocated += 1
+                self._part = bytearray(self._part_bytes)
+            else:
+                self._part = self._free.get()  # back-pressure: wait for an upload to finish
+                self._raise_failed()
+            self._filled = 0
+        return self._part
+
+    def _submit(self) -> None:
+        part, filled = self._part, self._filled
+        assert part is not None
+        self._part, self._filled = None, 0
         self._part_number += 1
-        number = self._part_number
         try:
-            future = self._pool.submit(self._upload_part, number, part)
+            future = self._pool.submit(self._upload_part, self._part_number, part, filled)
         except BaseException:
-            self._slots.release()
+            self._free.put(part)
             raise
-        future.add_done_callback(lambda _: self._slots.release())
         self._futures.append(future)
 
-    def _upload_part(self, number: int, part: bytes) -> dict[str, Any]:
-        digest = hashlib.md5(part, usedforsecurity=False).digest()
-        answer = self._client.upload_part(
-            Bucket=self._bucket,
-            Key=self._key,
-            UploadId=self._upload_id,
-            PartNumber=number,
-            Body=part,
-        )
-        etag = str(answer["ETag"]).strip('"')
-        if etag != digest.hex():
-            raise UploadVerificationError(
-                f"part {number} of {self._key}: S3 answered ETag {etag}, sent MD5 {digest.hex()}"
+    def _upload_part(self, number: int, part: bytearray, filled: int) -> dict[str, Any]:
+        try:
+            # A full part goes as it is; only the last, short one is copied out.
+            body = part if filled == len(part) else bytes(memoryview(part)[:filled])
+            crc = _b64_crc32(zlib.crc32(body))
+            answer = self._client.upload_part(
+                Bucket=self._bucket,
+                Key=self._key,
+                UploadId=self._upload_id,
+                PartNumber=number,
+                Body=body,
+                ChecksumCRC32=crc,
             )
-        self._digests[number] = digest
-        return {"PartNumber": number, "ETag": answer["ETag"]}
+            etag = str(answer["ETag"])
+            stored = answer.get("ChecksumCRC32")
+            if stored is None:  # a server that keeps no checksums: its ETag is the part's MD5
+                stored_ok = etag.strip('"') == hashlib.md5(body, usedforsecurity=False).hexdigest()
+            else:
+                stored_ok = stored == crc
+            if not stored_ok:
+                raise UploadVerificationError(
+                    f"part {number} of {self._key}: S3 answered {stored or etag}, sent CRC-32 {crc}"
+                )
+            return {"PartNumber": number, "ETag": etag, "ChecksumCRC32": crc}
+        finally:
+            self._free.put(part)
 
     def _raise_failed(self) -> None:
         # Fail fast: a part that failed stops the writer at its next part, not at the end.
-        for future in self._futures[-self._window :]:
+        for future in self._futures:
             if future.done():
                 error = future.exception()
                 if error is not None:
@@ -112,29 +151,39 @@ class MultipartUploadWriter(io.RawIOBase):
 
     def complete(self) -> int:
         """Upload what is left, complete the upload and verify it; returns the object's size."""
-        if self._buffer or self._part_number == 0:
-            self._submit(bytes(self._buffer))
-            self._buffer.clear()
-        parts = [future.result() for future in self._futures]
+        if self._filled or self._part_number == 0:
+            self._current()
+            self._submit()
+        parts = sorted((f.result() for f in self._futures), key=lambda p: p["PartNumber"])
         self._client.complete_multipart_upload(
             Bucket=self._bucket,
             Key=self._key,
             UploadId=self._upload_id,
-            MultipartUpload={"Parts": sorted(parts, key=lambda p: p["PartNumber"])},
+            MultipartUpload={"Parts": parts},
         )
         self._completed = True
         self._pool.shutdown()
-        joined = b"".join(self._digests[n] for n in sorted(self._digests))
-        expected = f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(parts)}"
-        head = self._client.head_object(Bucket=self._bucket, Key=self._key)
-        etag = str(head["ETag"]).strip('"')
-        if int(head["ContentLength"]) != self._position or etag != expected:
-            raise UploadVerificationError(
-                f"{self._key}: stored {head['ContentLength']} bytes with ETag {etag}, "
-                f"sent {self._position} bytes with ETag {expected}"
-            )
-        self.etag = etag
+        self._verify(parts)
         return self._position
+
+    def _verify(self, parts: list[dict[str, Any]]) -> None:
+        tags = b"".join(bytes.fromhex(p["ETag"].strip('"')) for p in parts)
+        etag = f"{hashlib.md5(tags, usedforsecurity=False).hexdigest()}-{len(parts)}"
+        crcs = b"".join(base64.b64decode(p["ChecksumCRC32"]) for p in parts)
+        composite = f"{_b64_crc32(zlib.crc32(crcs))}-{len(parts)}"
+        head = self._client.head_object(Bucket=self._bucket, Key=self._key, ChecksumMode="ENABLED")
+        stored_etag = str(head["ETag"]).strip('"')
+        stored_crc = head.get("ChecksumCRC32")
+        if (
+            int(head["ContentLength"]) != self._position
+            or stored_etag != etag
+            or (stored_crc is not None and stored_crc != composite)
+        ):
+            raise UploadVerificationError(
+                f"{self._key}: stored {head['ContentLength']} bytes, ETag {stored_etag}, "
+                f"CRC-32 {stored_crc}; sent {self._position} bytes, ETag {etag}, CRC-32 {composite}"
+            )
+        self.etag = stored_etag
 
     def abort(self) -> None:
         """Give the upload up: nothing of it stays visible."""

@@ -10,9 +10,8 @@ Blocking (boto3, hashing): run it in a worker thread.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import re
-import zipfile
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,13 +21,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from delivery.packaging.multipart import MultipartUploadWriter, UploadVerificationError
+from delivery.packaging.zipstream import ZIP64_LIMIT, StreamingZipWriter, TruncatedSource
 
 MANIFEST_NAME = "SHA256SUMS"
-READ_CHUNK = 1024 * 1024
 # Local header + data descriptor + central directory entry with ZIP64 extras, plus two copies
 # of the name: an upper bound of what an entry adds besides its bytes.
 ENTRY_OVERHEAD = 200
 SINGLE_COPY_LIMIT = 5 * 1024**3  # CopyObject's limit; larger sources use a multipart copy
+# Server-side copies in flight beside the ZIP's uploads. botocore keeps 10 connections per
+# client: copies + ZIP part uploads + the two source reads stay within them.
+COPY_CONCURRENCY = 2
 
 
 class PackagingError(Exception):
@@ -75,6 +77,8 @@ class PackagingOptions:
     part_bytes: int
     concurrency: int
     archive_cap_bytes: int
+    # Sizes and offsets beyond this are written as ZIP64 (lowered only by tests).
+    zip64_limit: int = ZIP64_LIMIT
 
 
 def file_names(keys: Sequence[str]) -> list[SourceFile]:
@@ -132,7 +136,7 @@ def build_package(
     written: list[str] = []
     package = Package()
     checksums: dict[str, str] = {}
-    with ThreadPoolExecutor(4, thread_name_prefix="copy-file") as copier:
+    with ThreadPoolExecutor(COPY_CONCURRENCY, thread_name_prefix="copy-file") as copier:
         copies: list[Future[PackedFile | None]] = []
         try:
             for source, head in zip(sources, heads, strict=True):
@@ -158,7 +162,7 @@ def build_package(
                     deliveries_bucket,
                     key,
                     members,
-                    [int(heads[i]["ContentLength"]) for i in group],
+                    [heads[i] for i in group],
                     options,
                     checksums,
                 )
@@ -214,24 +218,79 @@ def _copy_file(
 ) -> PackedFile:
     size = int(head["ContentLength"])
     copy_source = {"Bucket": images_bucket, "Key": source.key}
+    arguments = {
+        "CopySourceIfMatch": head["ETag"],
+        "ContentType": head.get("ContentType") or "application/octet-stream",
+        "ContentDisposition": f'attachment; filename="{source.name}"',
+        "MetadataDirective": "REPLACE",
+    }
+    # A single copy of a plain (MD5) ETag answers the same ETag: that is the check. Otherwise
+    # (a multipart source or a multipart copy) the copy's size is.
     if size < SINGLE_COPY_LIMIT:
-        client.copy_object(
-            Bucket=deliveries_bucket,
-            Key=key,
-            CopySource=copy_source,
-            CopySourceIfMatch=head["ETag"],
-            ContentType=head.get("ContentType") or "application/octet-stream",
-            ContentDisposition=f'attachment; filename="{source.name}"',
-            MetadataDirective="REPLACE",
+        answer = client.copy_object(
+            Bucket=deliveries_bucket, Key=key, CopySource=copy_source, **arguments
         )
-    else:
-        client.copy(copy_source, deliveries_bucket, key)
+        if "-" not in str(head["ETag"]):
+            if answer["CopyObjectResult"]["ETag"] != head["ETag"]:
+                raise UploadVerificationError(f"the copy of {source.key} differs from its source")
+            return PackedFile(source.name, source.key, key, size, "")
+    else:  # a multipart copy (UploadPartCopy), still server-side
+        client.copy(copy_source, deliveries_bucket, key, ExtraArgs=arguments)
     stored = client.head_object(Bucket=deliveries_bucket, Key=key)
-    if int(stored["ContentLength"]) != size or (
-        size < SINGLE_COPY_LIMIT and stored["ETag"] != head["ETag"]
-    ):
+    if int(stored["ContentLength"]) != size:
         raise UploadVerificationError(f"the copy of {source.key} differs from its source")
     return PackedFile(source.name, source.key, key, size, "")
+
+
+class SourceBodies:
+    """The bodies of the sources, in order, each GET sent while the one before is read.
+
+    Only one request runs ahead, so at most two bodies are open at once. `IfMatch` ties each
+    read to the version that was measured: a source replaced meanwhile fails the delivery.
+    """
+
+    def __init__(
+        self, client: Any, bucket: str, sources: Sequence[SourceFile], etags: Sequence[str]
+    ) -> None:
+        self._client, self._bucket = client, bucket
+        self._pending = list(zip(sources, etags, strict=True))
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="open-source")
+        self._ahead: Future[Any] | None = None
+        self._open_next()
+
+    def _open_next(self) -> None:
+        if not self._pending:
+            self._ahead = None
+            return
+        source, etag = self._pending.pop(0)
+        self._ahead = self._pool.submit(self._open, source, etag)
+
+    def _open(self, source: SourceFile, etag: str) -> Any:
+        try:
+            return self._client.get_object(Bucket=self._bucket, Key=source.key, IfMatch=etag)[
+                "Body"
+            ]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("404", "NoSuchKey", "NotFound"):
+                raise PackagingError(f"Source image missing: {source.key}") from exc
+            if code in ("412", "PreconditionFailed"):
+                raise PackagingError(f"Source image changed while packaging: {source.key}") from exc
+            raise
+
+    def next(self) -> Any:
+        """The next source's body (the caller closes it); the one after is opened meanwhile."""
+        assert self._ahead is not None, "no sources left"
+        ahead = self._ahead
+        self._open_next()
+        return ahead.result()
+
+    def close(self) -> None:
+        if self._ahead is not None and not self._ahead.cancel():
+            with contextlib.suppress(Exception):
+                self._ahead.result().close()
+        self._ahead = None
+        self._pool.shutdown(wait=True)
 
 
 def write_archive(
@@ -240,10 +299,14 @@ def write_archive(
     deliveries_bucket: str,
     key: str,
     members: Sequence[SourceFile],
-    sizes: Sequence[int],
+    heads: Sequence[dict[str, Any]],
     options: PackagingOptions,
     checksums: dict[str, str],
 ) -> tuple[int, str]:
+    """Stream one ZIP of `members` (with their SHA256SUMS) into `key`; its size and ETag.
+
+    Each member's SHA-256 lands in `checksums` under its name.
+    """
     writer = MultipartUploadWriter(
         client,
         deliveries_bucket,
@@ -251,36 +314,33 @@ def write_archive(
         part_bytes=options.part_bytes,
         concurrency=options.concurrency,
     )
+    bodies = SourceBodies(client, images_bucket, members, [h["ETag"] for h in heads])
     try:
+        archive = StreamingZipWriter(
+            writer, date_time=datetime.now(UTC).timetuple()[:6], zip64_limit=options.zip64_limit
+        )
         lines = []
-        stamp = datetime.now(UTC).timetuple()[:6]
-        with zipfile.ZipFile(writer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for source, size in zip(members, sizes, strict=True):
-                entry = zipfile.ZipInfo(source.name, date_time=stamp)
-                entry.file_size = size  # ZIP64 for this entry when it is large
-                entry.external_attr = 0o644 << 16
-                digest = hashlib.sha256()
-                copied = 0
-                body = client.get_object(Bucket=images_bucket, Key=source.key)["Body"]
-                try:
-                    with archive.open(entry, "w") as member:
-                        while chunk := body.read(READ_CHUNK):
-                            digest.update(chunk)
-                            member.write(chunk)
-                            copied += len(chunk)
-                finally:
-                    body.close()
-                if copied != size:
-                    raise PackagingError(f"Source image changed while packaging: {source.key}")
-                checksums[source.name] = digest.hexdigest()
-                lines.append(f"{digest.hexdigest()}  {source.name}\n")
-            archive.writestr(
-                zipfile.ZipInfo(MANIFEST_NAME, date_time=stamp), "".join(lines).encode()
-            )
+        for source, head in zip(members, heads, strict=True):
+            size = int(head["ContentLength"])
+            body = bodies.next()
+            try:
+                entry = archive.add_stream(source.name, size, body.readinto)
+                if body.read(1):
+                    raise TruncatedSource(f"{source.name}: longer than {size} bytes")
+            except TruncatedSource as exc:
+                raise PackagingError(f"Source image changed while packaging: {source.key}") from exc
+            finally:
+                body.close()
+            checksums[source.name] = entry.sha256
+            lines.append(f"{entry.sha256}  {source.name}\n")
+        archive.add_bytes(MANIFEST_NAME, "".join(lines).encode())
+        archive.close()
         size = writer.complete()
     except BaseException:
+        bodies.close()
         writer.abort()
         raise
+    bodies.close()
     assert writer.etag is not None
     return size, writer.etag
 
