@@ -17,12 +17,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
 from PIL import Image, ImageDraw, ImageFont
 
-from kit.storage import S3Storage
 from render.imaging.specs import Watermark, WatermarkPosition
+
+if TYPE_CHECKING:  # boto3 is 20 MiB of RSS the pure pixel pipeline does not need
+    from kit.storage import S3Storage
 
 MARGIN = 0.03  # of the output's shorter side, between a mark and the edge (and between tiles)
 WHITE = (255, 255, 255)
@@ -166,6 +168,8 @@ def decode_mark_image(key: str, etag: str, body: bytes) -> MarkImage:
 async def fetch_mark_image(storage: S3Storage, bucket: str, key: str) -> MarkImage:
     """The watermark image at `key`: one HEAD to learn its ETag, the body only when that
     (key, ETag) has not been fetched before. Raises WatermarkImageError when it cannot be read."""
+    from botocore.exceptions import ClientError
+
     client = storage.client
     try:
         head = await asyncio.to_thread(client.head_object, Bucket=bucket, Key=key)
