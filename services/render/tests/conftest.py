@@ -34,7 +34,7 @@ from kit.testing import build_app, eventually, running
 from render.consumers import subscriptions
 from render.context import RenderContext, context_of
 from render.runs.render_sets import CALLER, HTTP_KEY
-from render.worker import RenderWorker
+from render.worker import TaskMember
 from workflow.consumers import subscriptions as workflow_subscriptions
 
 
@@ -237,13 +237,21 @@ class Service:
         return created
 
     @contextlib.asynccontextmanager
-    async def workers(self, *names: str) -> AsyncIterator[list[RenderWorker]]:
-        """Render workers (one render lane each unless the settings say otherwise)."""
-        workers = [RenderWorker(self.ctx, name) for name in names]
+    async def workers(self, *names: str) -> AsyncIterator[list[TaskMember]]:
+        """Render workers in this process, each its own member of the test's consumer group;
+        yields once the group has shared the task topic's partitions among all of them."""
+        members = [TaskMember(self.ctx, name) for name in names]
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(w.run(stop)) for w in workers]
+        tasks = [asyncio.create_task(m.run(stop)) for m in members]
+
+        async def balanced() -> bool:
+            partitions = self.ctx.settings.task_partitions
+            holding = [m.partitions for m in members]
+            return all(holding) and sum(holding) == partitions
+
         try:
-            yield workers
+            await eventually(balanced, timeout=60, what="the workers to join their group")
+            yield members
         finally:
             stop.set()
             await asyncio.gather(*tasks)
@@ -262,7 +270,12 @@ class Service:
     ) -> list[Document]:
         """The render events of one subject and type (waits for `wanted`, at most `timeout`)."""
         return await render_events(
-            self.infra.kafka_bootstrap, subject, event_type, wanted, timeout=timeout
+            self.infra.kafka_bootstrap,
+            self.infra.topic_prefix + TOPIC,
+            subject,
+            event_type,
+            wanted,
+            timeout=timeout,
         )
 
     async def drain_outbox(self) -> None:
@@ -286,10 +299,10 @@ class Publisher:
 
 
 async def render_events(
-    bootstrap: str, subject: str, event_type: str, wanted: int, *, timeout: float = 30
+    bootstrap: str, topic: str, subject: str, event_type: str, wanted: int, *, timeout: float = 30
 ) -> list[Document]:
     reader = AIOKafkaConsumer(
-        TOPIC,
+        topic,
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -323,8 +336,16 @@ def render_service(unique: str) -> ServiceFactory:
 
 @contextlib.asynccontextmanager
 async def open_render_service(unique: str, **overrides: Any) -> AsyncIterator[Service]:
-    infra = InfraSettings(environment="test", images_bucket=f"t-{unique}-images")
-    settings: dict[str, Any] = {"worker_concurrency": 1, "worker_poll_seconds": 0.1, **overrides}
+    # Topics of the test's own (the task topic, render.events), and a consumer group of its own.
+    infra = InfraSettings(
+        environment="test", images_bucket=f"t-{unique}-images", topic_prefix=f"t{unique}."
+    )
+    settings: dict[str, Any] = {
+        "worker_concurrency": 1,
+        "worker_group": f"render-workers-{unique}",
+        "outbox_poll_seconds": 0.1,
+        **overrides,
+    }
     app = build_app("render", database=f"t_{unique}", infra=infra, **settings)
     workflow_app = build_app("workflow", database=f"t_{unique}_wf", infra=infra)
     try:
@@ -338,11 +359,8 @@ async def open_render_service(unique: str, **overrides: Any) -> AsyncIterator[Se
             )
             workflow = WorkflowSide(workflow_http, workflow_app.state.platform)
             service = Service(http, ctx, infra, workflow)
-            try:
-                yield service
-                await service.drain_outbox()
-            finally:
-                await ctx.platform.extras[HTTP_KEY].aclose()
+            yield service
+            await service.drain_outbox()
     finally:
         client: AsyncMongoClient[Document] = AsyncMongoClient(infra.mongo_url)
         await client.drop_database(f"t_{unique}")

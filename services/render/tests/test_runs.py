@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,8 +14,8 @@ from PIL import ImageChops
 
 from kit.events.contracts.workflow import InvoiceStatusChanged, SessionStatusChanged
 from kit.events.envelope import Envelope, source_of
+from kit.testing import eventually
 from render.imaging.pipeline import SRGB_ICC, open_source
-from render.runs.repository import RunRepository
 
 PRINT = {
     "name": "8x10 print",
@@ -147,9 +150,13 @@ async def test_two_workers_split_a_run_between_them(
     session = f"s-{unique}"
     async with render_service() as service:
         keys = await upload_session(service, make_photo, session, 8)
-        proof = await service.profile()
+        small = await service.profile()
+        large = await service.profile(name="Large proof", size={"long_edge_px": 600})
         job = await service.job(
-            name="Proofs", entity_kind="session", select_status="x", profile_ids=[proof["id"]]
+            name="Proofs",
+            entity_kind="session",
+            select_status="x",
+            profile_ids=[small["id"], large["id"]],
         )
         async with service.workers("w1", "w2") as workers:
             answer = await service.http.post(
@@ -164,37 +171,77 @@ async def test_two_workers_split_a_run_between_them(
             assert answer.status_code == 202, answer.text
             run = await service.settled(answer.json()["id"])
         assert run["status"] == "completed"
-        assert sorted(o["source_key"] for o in run["outputs"]) == keys
+        assert run["total"] == run["done"] == len(run["outputs"]) == 16
+        assert sorted({o["source_key"] for o in run["outputs"]}) == keys
+        # 16 tasks keyed by task id over 12 partitions, 6 held by each worker.
         assert {o["rendered_by"] for o in run["outputs"]} == {"w1", "w2"}
-        assert sum(w.rendered for w in workers) == 8
+        assert sum(w.rendered for w in workers) == 16
 
 
-async def test_a_worker_killed_mid_run_loses_nothing(
+async def test_a_worker_process_killed_mid_run_loses_nothing(
     render_service: Any, make_photo: Any, unique: str
 ) -> None:
     session = f"s-{unique}"
-    async with render_service(worker_lease_seconds=1) as service:
-        keys = await upload_session(service, make_photo, session, 3)
-        proof = await service.profile()
+    async with render_service() as service:
+        photos = [make_photo(3000, 2000, seed=i) for i in range(8)]
+        images = await service.workflow.session_with_photos(session, photos)
+        keys = [i["key"] for i in images]
+        proof = await service.profile(size={"long_edge_px": 1600})
         job = await service.job(
             name="Proofs", entity_kind="session", select_status="x", profile_ids=[proof["id"]]
         )
-        answer = await service.http.post(
-            "/runs",
-            json={"job_id": job["id"], "entity_id": session, "session_id": session, "keys": keys},
-        )
-        run_id = answer.json()["id"]
-        # A worker claims a task and dies before rendering it: its lease lapses in 1 s.
+        worker = start_worker_process(service, unique)
+        try:
+            answer = await service.http.post(
+                "/runs",
+                json={
+                    "job_id": job["id"],
+                    "entity_id": session,
+                    "session_id": session,
+                    "keys": keys,
+                },
+            )
+            run_id = answer.json()["id"]
 
-        claimed = await RunRepository(service.ctx.db).claim_task(
-            "dead-worker", datetime.now(UTC), timedelta(seconds=1)
-        )
-        assert claimed is not None
-        async with service.workers("w1"):
+            async def under_way() -> bool:
+                run = (await service.http.get(f"/runs/{run_id}")).json()
+                return bool(run["done"] >= 1)
+
+            await eventually(under_way, timeout=90, what="the worker process to render a task")
+        finally:
+            worker.kill()  # SIGKILL: no clean shutdown, no commit of the task in hand
+            worker.wait(timeout=30)
+        half = (await service.http.get(f"/runs/{run_id}")).json()
+        assert half["status"] == "rendering"
+        assert half["done"] < half["total"] == 8
+        async with service.workers("w2"):
             run = await service.settled(run_id)
         assert run["status"] == "completed"
+        assert run["done"] == run["total"] == len(run["outputs"]) == 8
         assert sorted(o["source_key"] for o in run["outputs"]) == keys
-        assert {o["rendered_by"] for o in run["outputs"]} == {"w1"}
+        assert len({o["task_id"] for o in run["outputs"]}) == 8
+        assert "w2" in {o["rendered_by"] for o in run["outputs"]}
+        [_completed] = await service.events(run_id, "render.run.completed.v1")
+
+
+def start_worker_process(service: Any, unique: str) -> subprocess.Popen[bytes]:
+    """`python -m render.worker` as its own process, on the test's database, bucket and topics."""
+    settings = service.ctx.settings
+    env = {
+        **os.environ,
+        "RENDER_DATABASE": settings.database,
+        "STUDIO_IMAGES_BUCKET": service.infra.images_bucket,
+        "STUDIO_TOPIC_PREFIX": service.infra.topic_prefix,
+        "RENDER_WORKER_GROUP": settings.worker_group,
+        "RENDER_WORKER_CONCURRENCY": "1",
+        "RENDER_WORKER_SESSION_TIMEOUT_MS": "6000",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "render.worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def test_a_run_records_the_profile_version_it_used(

@@ -24,13 +24,24 @@ class RenderSettings(ServiceSettings):
     preview_long_edge: int = Field(default=2048, ge=64, le=8192)
     preview_quality: int = Field(default=85, ge=1, le=100)
 
-    # The render worker (`python -m render.worker`): renders in flight per worker process
-    # (default one per core), how long a claimed image stays its before another worker
-    # may take it over (a killed worker), and how often it looks for work.
+    # The render worker (`python -m render.worker`): render tasks come from the `render.tasks`
+    # topic (`task_partitions` partitions bound how many workers share one run) through the
+    # consumer group `worker_group`. Each worker runs `worker_concurrency` processes (default
+    # one per core), each its own group member, taking `worker_max_poll_records` tasks at a
+    # time so that members share fairly.
+    task_partitions: int = Field(default=12, ge=1, le=1000)
+    worker_group: str = Field(default="render-workers", min_length=1, max_length=200)
     worker_concurrency: int = Field(default=os.cpu_count() or 1, ge=1, le=256)
-    worker_lease_seconds: float = Field(default=300.0, ge=1.0)
-    worker_poll_seconds: float = Field(default=1.0, gt=0)
-    # Optional hours of operation (local hour of day, 0-23): outside them the worker claims
-    # nothing new. Both unset: always on. start > end wraps midnight (e.g. 22 -> 6).
+    worker_max_poll_records: int = Field(default=1, ge=1, le=100)
+    # How long a member may go silent before the group hands its partitions to another
+    # (a killed worker's task is redelivered after this), and the longest one render may take.
+    worker_session_timeout_ms: int = Field(default=10_000, ge=1000, le=300_000)
+    worker_max_render_seconds: int = Field(default=900, ge=10)
+    # Memory cap per worker process (MB): an image whose decoded pixels alone would exceed it
+    # fails with that reason, and a process whose resident memory exceeds it after a task is
+    # replaced by a fresh one. Unset: no cap.
+    worker_memory_mb: int | None = Field(default=None, ge=64)
+    # Optional hours of operation (local hour of day, 0-23): outside them the worker pauses
+    # consumption (it stays in the group). Both unset: always on. start > end wraps midnight.
     worker_hours_start: int | None = Field(default=None, ge=0, le=23)
     worker_hours_end: int | None = Field(default=None, ge=0, le=24)

@@ -15,7 +15,7 @@ from kit.events.consumer import HandlerContext, Subscription
 from kit.events.contracts import workflow
 from render.config import RenderSettings
 from render.context import context_of
-from render.main import service_spec
+from render.main import background_spec
 from render.previews.service import create_previews
 from render.runs.service import on_status_changed
 
@@ -43,7 +43,7 @@ def main() -> None:
     settings = RenderSettings()
     run_consumer_process(
         settings,
-        service_spec(settings).background_only(),
+        background_spec(settings),
         group_id=GROUP_ID,
         topics=[workflow.TOPIC],
         subscriptions=subscriptions,

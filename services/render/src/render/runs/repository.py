@@ -1,48 +1,42 @@
-"""Every database call about render runs and their per-image tasks.
+"""Every database call about render runs and their outputs.
 
 `render_runs` (outbox-carrying): one document per run. A status-fired run's `_id` is
-`<event id>:<job id>`, so an event that arrives twice creates it once.
-`render_tasks`: one document per (image, profile) of a run, `_id` `<run id>:<n>`; workers claim
-them with a lease, so any number of workers share a run and a killed worker's tasks are taken
-over when its lease lapses. A task's result is recorded in its run with a guard on the task id,
-so a task rendered twice (a lapsed lease) counts once.
+`<event id>:<job id>`, so an event that arrives twice creates it once. The run is inserted with
+its task messages in its outbox (one atomic write); the relay puts them on `render.tasks`,
+where the render workers share them. A task's result is recorded in its run with a guard on the
+task id, so a task rendered twice (redelivered after a worker died) counts once.
+`render_outputs`: every rendered file by its fingerprint.
 """
 
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
-from kit.events.consumer import DUPLICATE_KEY
 from kit.events.envelope import Envelope
-from kit.events.outbox import with_events
+from kit.events.outbox import new_document_with_events, with_events
 from kit.mongo import Document, IndexSpec
 
 RUNS = "render_runs"
-TASKS = "render_tasks"
 OUTPUTS = "render_outputs"
 
-INDEXES = [
-    IndexSpec(RUNS, [("session_id", 1), ("created_at", -1)], name="by_session"),
-    IndexSpec(TASKS, [("status", 1), ("claimed_until", 1)], name="claimable"),
-    IndexSpec(TASKS, [("run_id", 1)], name="by_run"),
-]
+INDEXES = [IndexSpec(RUNS, [("session_id", 1), ("created_at", -1)], name="by_session")]
+
+# What a worker reads of a run for each task: never its (long) lists of outputs.
+PROGRESS = {"status": 1, "done": 1, "total": 1, "profiles": 1, "session_id": 1}
 
 
 class RunRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._runs = db[RUNS]
-        self._tasks = db[TASKS]
 
-    async def insert(self, document: Document) -> bool:
-        """False if a run with this id exists already."""
+    async def insert(self, document: Document, events: list[Envelope]) -> bool:
+        """The run with its task messages; False if a run with this id exists already."""
         try:
-            await self._runs.insert_one(document)
+            await self._runs.insert_one(new_document_with_events(document, *events))
         except DuplicateKeyError:
             return False
         return True
@@ -50,60 +44,28 @@ class RunRepository:
     async def get(self, run_id: str) -> Document | None:
         return await self._runs.find_one({"_id": run_id}, {"_outbox": 0})
 
+    async def progress(self, run_id: str) -> Document | None:
+        return await self._runs.find_one({"_id": run_id}, PROGRESS)
+
+    async def recorded(self, run_id: str, task_id: str) -> bool:
+        """Whether this task's result is in its run already."""
+        found = await self._runs.find_one({"_id": run_id, "finished_tasks": task_id}, {"_id": 1})
+        return found is not None
+
     async def recent(self, *, session_id: str | None, limit: int) -> list[Document]:
         selector: Document = {} if session_id is None else {"session_id": session_id}
         cursor = self._runs.find(selector, {"_outbox": 0}).sort("created_at", -1)
         return await cursor.limit(limit).to_list()
 
-    async def add_tasks(self, tasks: list[Document]) -> None:
-        """Insert the tasks; those inserted before (a replanned run) are left as they are."""
-        if not tasks:
-            return
-        try:
-            await self._tasks.insert_many(tasks, ordered=False)
-        except BulkWriteError as exc:
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-                raise
-
-    async def start_rendering(self, run_id: str, total: int, now: datetime) -> bool:
-        result = await self._runs.update_one(
-            {"_id": run_id, "status": "planning"},
-            {"$set": {"status": "rendering", "total": total, "started_at": now}},
-        )
-        return result.modified_count == 1
-
-    async def claim_task(self, worker: str, now: datetime, lease: timedelta) -> Document | None:
-        """The next pending task, or one whose worker's lease lapsed (it died)."""
-        return await self._tasks.find_one_and_update(
-            {
-                "$or": [
-                    {"status": "pending"},
-                    {"status": "claimed", "claimed_until": {"$lt": now}},
-                ]
-            },
-            {
-                "$set": {"status": "claimed", "claimed_by": worker, "claimed_until": now + lease},
-                "$inc": {"attempts": 1},
-            },
-            sort=[("_id", 1)],
-            return_document=ReturnDocument.AFTER,
-        )
-
     async def record_result(
         self, run_id: str, task_id: str, field: str, result: dict[str, Any]
-    ) -> Document | None:
-        """Add one task's output or failure to its run, once; the run after, or None if this
-        task was recorded before."""
-        return await self._runs.find_one_and_update(
-            {"_id": run_id, "finished_tasks": {"$ne": task_id}},
+    ) -> bool:
+        """Add one task's output or failure to its run, once; False if it was recorded before."""
+        outcome = await self._runs.update_one(
+            {"_id": run_id, "status": "rendering", "finished_tasks": {"$ne": task_id}},
             {"$push": {"finished_tasks": task_id, field: result}, "$inc": {"done": 1}},
-            return_document=ReturnDocument.AFTER,
         )
-
-    async def finish_task(self, task_id: str, worker: str, now: datetime) -> None:
-        await self._tasks.update_one(
-            {"_id": task_id}, {"$set": {"status": "done", "done_by": worker, "done_at": now}}
-        )
+        return outcome.modified_count == 1
 
     async def finish_run(self, run_id: str, fields: dict[str, Any], events: list[Envelope]) -> bool:
         """Close a run that is still rendering (one writer wins), with its event."""
@@ -111,11 +73,6 @@ class RunRepository:
             {"_id": run_id, "status": "rendering"}, with_events({"$set": fields}, *events)
         )
         return result.modified_count == 1
-
-    async def unfinished_complete(self) -> list[Document]:
-        """Runs whose every task is recorded but that were not closed (a worker died between)."""
-        runs = await self._runs.find({"status": "rendering"}, {"_outbox": 0}).to_list()
-        return [r for r in runs if r.get("done", 0) >= r.get("total", 0)]
 
 
 class OutputRepository:

@@ -10,7 +10,7 @@ import logging
 import posixpath
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import PIL
@@ -18,11 +18,17 @@ from botocore.exceptions import ClientError
 from PIL import features
 
 from kit.errors import NotFound, Unprocessable
-from kit.events.contracts.render import ImageFailure, RenderOutput, RunCompleted, RunFailed
+from kit.events.contracts.render import (
+    ImageFailure,
+    RenderOutput,
+    RenderTaskPlanned,
+    RunCompleted,
+    RunFailed,
+)
 from kit.events.contracts.workflow import StatusChange
 from kit.mongo import Document
 from render.context import RenderContext
-from render.imaging.pipeline import Rendered, SourceImageError, output_name, render
+from render.imaging.pipeline import Rendered, SourceImageError, open_source, output_name, render
 from render.imaging.specs import Recipe, RenderSpec
 from render.jobs.service import jobs_for, load_job
 from render.profiles.repository import ProfileRepository
@@ -37,6 +43,10 @@ from render.runs.repository import RUNS, OutputRepository, RunRepository
 from render.runs.schemas import RunOut, RunRequest
 
 log = logging.getLogger(__name__)
+
+# One run's task messages ride in its document's outbox; this keeps that document well inside
+# the 16 MB a document may have.
+MAX_TASKS = 5000
 
 LIBRARIES = {
     "pillow": PIL.__version__,
@@ -201,7 +211,8 @@ async def start_run(
     recipes: dict[str, Any] | None = None,
     reference: str | None = None,
 ) -> Document:
-    """Plan the run (its images from workflow's render set), then store it with its tasks.
+    """Plan the run (its images from workflow's render set), then store it and its task
+    messages in one write; the relay puts them on `render.tasks` for the workers.
 
     Idempotent on the run id: a redelivered status event finds the run and changes nothing.
     """
@@ -252,6 +263,11 @@ async def start_run(
     now = _now()
     deliver = any(p["content"].get("deliver") for p in pinned)
     expiry = [p["content"]["link_expiry_days"] for p in pinned if p["content"].get("deliver")]
+    if len(tasks) > MAX_TASKS:
+        problem = f"the run would make {len(tasks)} renders, more than {MAX_TASKS} in one run"
+        tasks, reused = [], []
+    done = {r["task_id"] for r in reused}
+    messages = [ctx.event(task_message(t), subject=t["_id"]) for t in tasks if t["_id"] not in done]
     inserted = await repository.insert(
         {
             "_id": run_id,
@@ -276,13 +292,11 @@ async def start_run(
             "failures": [],
             "created_at": now,
             "started_at": now,
-        }
+        },
+        messages,
     )
-    done = {r["task_id"] for r in reused}
-    if inserted:
-        await repository.add_tasks(
-            [{**t, "status": "pending", "attempts": 0} for t in tasks if t["_id"] not in done]
-        )
+    if inserted and messages:
+        ctx.events_written(RUNS, run_id)
     run = await get_run(ctx, run_id)
     if inserted and (problem is not None or len(done) == len(tasks)):
         await close_run(ctx, run, error=problem)  # nothing to render, or all done before
@@ -352,6 +366,29 @@ def plan_tasks(
     return list(tasks.values())
 
 
+def task_message(task: Document) -> RenderTaskPlanned:
+    return RenderTaskPlanned(
+        run_id=task["run_id"],
+        task_id=task["_id"],
+        session_id=task["session_id"],
+        key=task["key"],
+        image_id=task["image_id"],
+        image_label=task["image_label"],
+        sha256=task["sha256"],
+        line_id=task["line_id"],
+        product=task["product"],
+        profile_id=task["profile"]["id"],
+        profile_version=task["profile"]["version"],
+        recipe=task["recipe"],
+    )
+
+
+def task_of(message: RenderTaskPlanned) -> Document:
+    """A task message as the task document the rendering code reads."""
+    fields = message.model_dump(mode="json")
+    return {"_id": fields.pop("task_id"), **fields}
+
+
 def task_id(run_id: str, identity: str) -> str:
     """Derived from what the task renders, so planning the same run again gives the same ids."""
     digest = hashlib.sha1(identity.encode()).hexdigest()[:16]
@@ -365,8 +402,27 @@ def _spec_of(content: dict[str, Any]) -> RenderSpec:
     return RenderSpec.model_validate({k: content[k] for k in RenderSpec.model_fields})
 
 
-def _render_task(source: bytes, content: dict[str, Any], recipe: Document | None) -> Rendered:
+def _render_task(
+    source: bytes, content: dict[str, Any], recipe: Document | None, memory_mb: int | None
+) -> Rendered:
+    if memory_mb is not None:
+        refuse_over_cap(source, memory_mb)
     return render(source, _spec_of(content), Recipe.model_validate(recipe) if recipe else None)
+
+
+def refuse_over_cap(source: bytes, memory_mb: int) -> None:
+    """SourceImageError when the image's decoded pixels alone would pass the memory cap."""
+    image = open_source(source)
+    try:
+        width, height = image.size
+        decoded_mb = width * height * len(image.getbands()) / 2**20
+    finally:
+        image.close()
+    if decoded_mb > memory_mb:
+        raise SourceImageError(
+            f"the image ({width}x{height}) decodes to {decoded_mb:.0f} MB, over the render "
+            f"worker's memory cap of {memory_mb} MB"
+        )
 
 
 def output_key(task: Document, content: dict[str, Any]) -> str:
@@ -425,7 +481,9 @@ async def render_result(
     if earlier is not None and await ctx.storage.exists(ctx.bucket, earlier["key"]):
         return "outputs", reused_result(task, profile, earlier)
     try:
-        rendered = await asyncio.to_thread(_render_task, source, content, task.get("recipe"))
+        rendered = await asyncio.to_thread(
+            _render_task, source, content, task.get("recipe"), ctx.settings.worker_memory_mb
+        )
     except SourceImageError as exc:
         return "failures", {**base, "reason": str(exc)}
     key = output_key(task, content)
@@ -443,15 +501,43 @@ async def render_result(
     return "outputs", result
 
 
-async def execute_task(ctx: RenderContext, task: Document, worker: str) -> None:
-    """Render one claimed task, store the output, record it in its run (once), maybe close it."""
-    profile = task["profile"]
-    field, result = await render_result(ctx, task, profile, worker)
+async def execute_task(ctx: RenderContext, message: RenderTaskPlanned, worker: str) -> None:
+    """Render one task of a run, record it in the run (once), and close the run when every
+    task is accounted for. Safe to run again for the same task (a redelivery)."""
     repository = RunRepository(ctx.db)
-    run = await repository.record_result(task["run_id"], task["_id"], field, result)
-    await repository.finish_task(task["_id"], worker, _now())
+    run = await repository.progress(message.run_id)
+    if run is None:
+        log.warning("a render task of an unknown run %s; skipped", message.run_id)
+        return
+    if run["status"] == "rendering" and not await repository.recorded(
+        message.run_id, message.task_id
+    ):
+        profile = next(
+            (
+                p
+                for p in run["profiles"]
+                if (p["id"], p["version"]) == (message.profile_id, message.profile_version)
+            ),
+            None,
+        )
+        task = task_of(message)
+        if profile is None:  # cannot happen for tasks planned by this code; say so if it does
+            field, result = (
+                "failures",
+                {
+                    **_base_result(task, {"id": message.profile_id, "version": 0}, worker),
+                    "reason": f"the run has no profile {message.profile_id} "
+                    f"version {message.profile_version}",
+                },
+            )
+        else:
+            field, result = await render_result(ctx, task, profile, worker)
+        await repository.record_result(message.run_id, message.task_id, field, result)
+        run = await repository.progress(message.run_id)
     if run is not None and run["status"] == "rendering" and run["done"] >= run["total"]:
-        await close_run(ctx, run)
+        full = await repository.get(message.run_id)
+        if full is not None:
+            await close_run(ctx, full)
 
 
 async def close_run(ctx: RenderContext, run: Document, *, error: str | None = None) -> bool:
@@ -535,13 +621,3 @@ async def close_run(ctx: RenderContext, run: Document, *, error: str | None = No
     if closed:
         ctx.events_written(RUNS, run["_id"])
     return closed
-
-
-async def close_stragglers(ctx: RenderContext) -> None:
-    """Close runs whose tasks are all recorded but which a dead worker never closed."""
-    for run in await RunRepository(ctx.db).unfinished_complete():
-        await close_run(ctx, run)
-
-
-def lease_of(ctx: RenderContext) -> timedelta:
-    return timedelta(seconds=ctx.settings.worker_lease_seconds)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -80,3 +80,29 @@ class RunFailed(RunFinished):
     outputs: list[RenderOutput] = Field(default_factory=list)
     failures: list[ImageFailure] = Field(default_factory=list)
     manifest_key: str | None = None
+
+
+# Render's internal work queue (issue 6): not an event other services consume, but the task
+# messages the render workers share through one consumer group. Its own topic, so that
+# partitions (the workers' parallelism) and retention are sized for work, not for events.
+TASKS_TOPIC = "render.tasks"
+
+
+class RenderTaskPlanned(EventPayload):
+    """One image to render with one profile of a run; key: the task id, so a run's tasks
+    spread over every partition. The worker reads the profile version from the run."""
+
+    topic: ClassVar[str] = TASKS_TOPIC
+    event_type: ClassVar[str] = "render.task.planned.v1"
+    run_id: str
+    task_id: str
+    session_id: str
+    key: str
+    image_id: str
+    image_label: str
+    sha256: str | None = None
+    line_id: str | None = None
+    product: str = ""
+    profile_id: str
+    profile_version: int
+    recipe: dict[str, Any] | None = None
