@@ -28,6 +28,12 @@ class WorkflowSettings(ServiceSettings):
     # How many files one import request may carry.
     max_files_per_import: int = Field(default=500, ge=1, le=10_000)
 
+    # Staged presigned uploads (`uploads/<session>/<upload id>/`) not imported are removed by a
+    # sweep this often, once their URLs expired this long ago (an upload begun just before the
+    # expiry may still be running).
+    upload_sweep_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    upload_sweep_grace_seconds: int = Field(default=3600, ge=0, le=7 * 86_400)
+
     @field_validator("work_week")
     @classmethod
     def _work_week(cls, days: list[int]) -> list[int]:

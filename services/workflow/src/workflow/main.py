@@ -4,6 +4,10 @@ metadata, groups, ratings and edit recipes; orders, invoices and production orde
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from fastapi import FastAPI
 
 from kit.app import Platform, ServiceSpec, create_service_app, serve
@@ -14,10 +18,12 @@ from workflow.archive.router import router as archive_router
 from workflow.cards.repository import INDEXES as CARD_INDEXES
 from workflow.cards.router import router as cards_router
 from workflow.config import WorkflowSettings
+from workflow.context import context_of
 from workflow.hub.router import router as hub_router
 from workflow.images.repository import IMPORTS, REMOVALS
 from workflow.images.repository import INDEXES as IMAGE_INDEXES
 from workflow.images.router import router as images_router
+from workflow.images.service import ImageService
 from workflow.invoices.repository import INDEXES as INVOICE_INDEXES
 from workflow.invoices.router import router as invoices_router
 from workflow.presentation.repository import INDEXES as PRESENTATION_INDEXES
@@ -37,9 +43,35 @@ from workflow.statuses.service import StatusService
 from workflow.tracking.repository import CHANGES
 from workflow.tracking.repository import INDEXES as CHANGE_INDEXES
 
+log = logging.getLogger(__name__)
+
 
 async def seed_statuses(platform: Platform) -> None:
     await StatusService(platform.db).seed_defaults()
+
+
+async def _upload_sweeper(platform: Platform) -> None:
+    context = context_of(platform)
+    while True:
+        try:
+            await ImageService(context).sweep_staged_uploads()
+        except Exception as exc:
+            log.warning("staged upload sweep failed (%s); retrying", exc)
+        await asyncio.sleep(context.settings.upload_sweep_seconds)
+
+
+async def start_upload_sweeper(platform: Platform) -> None:
+    platform.extras["upload_sweeper"] = asyncio.create_task(
+        _upload_sweeper(platform), name="workflow-upload-sweep"
+    )
+
+
+async def stop_upload_sweeper(platform: Platform) -> None:
+    task: asyncio.Task[None] | None = platform.extras.pop("upload_sweeper", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def service_spec(settings: WorkflowSettings) -> ServiceSpec:
@@ -76,7 +108,8 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
         outbox_collections=[CHANGES, DELETIONS, IMPORTS, REMOVALS],
         topics=[contracts.TOPIC],
         buckets=[settings.infra.images_bucket, settings.archive_bucket],
-        on_start=[seed_statuses],
+        on_start=[seed_statuses, start_upload_sweeper],
+        on_stop=[stop_upload_sweeper],
     )
 
 

@@ -7,6 +7,7 @@ twice into a session is found (and refused) by `_id`; `stored_keys` (one documen
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -20,9 +21,11 @@ IMAGES = "images"
 IMPORTS = "image_imports"
 KEYS = "stored_keys"
 REMOVALS = "image_removals"
+UPLOADS = "upload_batches"
 INDEXES = [
     IndexSpec(IMAGES, [("session_id", 1), ("number", 1)], "by_session"),
     IndexSpec(IMPORTS, [("session_id", 1)], "by_session"),
+    IndexSpec(UPLOADS, [("expires_at", 1)], "by_expiry"),
 ]
 
 
@@ -36,6 +39,7 @@ class ImageRepository:
         self._imports = db[IMPORTS]
         self._keys = db[KEYS]
         self._removals = db[REMOVALS]
+        self._uploads = db[UPLOADS]
 
     async def get(self, image_id: str) -> Document | None:
         return await self._images.find_one({"_id": image_id})
@@ -98,3 +102,14 @@ class ImageRepository:
     async def record_removal(self, document: Document, event: Envelope) -> None:
         """The permanent delete of one image and its event in one insert."""
         await self._removals.insert_one(new_document_with_events(document, event))
+
+    async def record_upload_batch(self, document: Document) -> None:
+        await self._uploads.insert_one(document)
+
+    async def upload_batches_expired(self, before: datetime, limit: int) -> list[Document]:
+        """Batches whose URLs expired before `before` (checked here: no TTL indexes)."""
+        cursor = self._uploads.find({"expires_at": {"$lt": before}}).sort("expires_at", 1)
+        return [d async for d in cursor.limit(limit)]
+
+    async def forget_upload_batch(self, upload_id: str) -> None:
+        await self._uploads.delete_one({"_id": upload_id})

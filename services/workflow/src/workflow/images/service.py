@@ -15,7 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any, cast
 
 from kit.errors import Conflict, NotFound, Unprocessable
@@ -216,6 +216,18 @@ class ImageService:
         await self._session(session_id)
         upload_id = f"up-{uuid.uuid4().hex[:16]}"
         prefix = self._staging(session_id, upload_id)
+        # Recorded before any URL exists, so every staged object has a batch the sweep finds.
+        now = _now_ms()
+        await self._repository.record_upload_batch(
+            {
+                "_id": upload_id,
+                "session_id": session_id,
+                "prefix": prefix,
+                "names": request.names,
+                "created_at": now,
+                "expires_at": now + timedelta(seconds=request.expires_in),
+            }
+        )
         files = []
         for name in request.names:
             reason = naming.unsafe_name_reason(name)
@@ -279,6 +291,29 @@ class ImageService:
                 body.close()
         await asyncio.to_thread(objects.delete_keys, client, self._bucket, [o.key for o in staged])
         return result
+
+    async def sweep_staged_uploads(self, now: datetime | None = None, *, batch: int = 200) -> int:
+        """Remove what is still staged under upload batches whose URLs expired more than the
+        grace period ago (never imported, or partly: an import removes what it read, files
+        may come after it). Returns how many staged objects were removed."""
+        grace = timedelta(seconds=self._context.settings.upload_sweep_grace_seconds)
+        cutoff = (now or datetime.now(UTC)) - grace
+        client = self._context.storage.client
+        removed = 0
+        while True:
+            due = await self._repository.upload_batches_expired(cutoff, batch)
+            for upload in due:
+                staged = await asyncio.to_thread(
+                    objects.list_objects, client, self._bucket, upload["prefix"]
+                )
+                keys = [o.key for o in staged]
+                if keys:
+                    await asyncio.to_thread(objects.delete_keys, client, self._bucket, keys)
+                    log.info("removed %d staged file(s) of upload %s", len(keys), upload["_id"])
+                await self._repository.forget_upload_batch(upload["_id"])
+                removed += len(keys)
+            if len(due) < batch:
+                return removed
 
     async def _check(self, upload: Upload) -> ImportedFile | Accepted:
         reason = naming.unsafe_name_reason(upload.name)
