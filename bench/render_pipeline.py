@@ -330,7 +330,11 @@ def main() -> None:
             f"{os.cpu_count()} cores, shared; above ~1 the ratios are noisy: run again",
         )
     )
-    report("render_pipeline", rows, _short(figures))
+    # A tuned run (BENCH_DRAFT_HEADROOM, BENCH_RESIZE_FILTER) keeps the default run's file.
+    suffix = "".join(
+        f"_{k[6:].lower()}-{v}" for k, v in sorted(tuning.items()) if k != "BENCH_ROUNDS"
+    )
+    report(f"render_pipeline{suffix}", rows, _short(figures))
 
 
 if __name__ == "__main__":
