@@ -22,6 +22,9 @@ class DeliverySettings(ServiceSettings):
     studio_name: str = "Our Studio"
     public_base_url: str = "http://127.0.0.1:8000"
 
+    # Deliveries rendered through named profiles first: render's API (contract B).
+    render_url: str = "http://127.0.0.1:8003"
+
     # Links
     link_expiry_days: int = Field(default=30, ge=1, le=3650)
     # Each download answers with a fresh presigned URL of this life (S3 caps them at 7 days).

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from delivery.config import DeliverySettings
 from delivery.context import context_of
 from delivery.deliveries import repository as deliveries_repository
+from delivery.deliveries.rendering import close_render_http
 from delivery.deliveries.router import router as deliveries_router
 from delivery.deliveries.service import packager_loop
 from delivery.links import repository as links_repository
@@ -60,6 +61,10 @@ async def stop_background_work(platform: Platform) -> None:
             await task
 
 
+async def _close_render_http(platform: Platform) -> None:
+    await close_render_http(context_of(platform))
+
+
 def service_spec(settings: DeliverySettings) -> ServiceSpec:
     return ServiceSpec(
         title="Delivery",
@@ -70,7 +75,7 @@ def service_spec(settings: DeliverySettings) -> ServiceSpec:
         topics=[contracts.TOPIC],
         buckets=[settings.infra.images_bucket, settings.infra.deliveries_bucket],
         on_start=[start_background_work],
-        on_stop=[stop_background_work],
+        on_stop=[stop_background_work, _close_render_http],
     )
 
 

@@ -58,11 +58,28 @@ class DeliveryRepository:
         )
         return result.modified_count == 1
 
+    async def delete_rendering(self, delivery_id: str) -> None:
+        """Withdraw a delivery whose render run could not be asked for (it has no events)."""
+        await self._deliveries.delete_one({"_id": delivery_id, "status": "rendering"})
+
+    async def set_render_run(self, delivery_id: str, run_id: str) -> None:
+        await self._deliveries.update_one(
+            {"_id": delivery_id, "render_run_id": None}, {"$set": {"render_run_id": run_id}}
+        )
+
+    async def rendered(self, delivery_id: str, run_id: str, keys: list[str]) -> bool:
+        """The render run ended well: its outputs are the files to package (once)."""
+        result = await self._deliveries.update_one(
+            {"_id": delivery_id, "status": "rendering", "render_run_id": {"$in": [None, run_id]}},
+            {"$set": {"status": "pending", "source_keys": keys, "render_run_id": run_id}},
+        )
+        return result.modified_count == 1
+
     async def mark_failed(
         self, delivery_id: str, fields: dict[str, Any], events: list[Envelope]
     ) -> bool:
         result = await self._deliveries.update_one(
-            {"_id": delivery_id, "status": {"$in": ["pending", "packaging"]}},
+            {"_id": delivery_id, "status": {"$in": ["rendering", "pending", "packaging"]}},
             with_events({"$set": {**fields, "status": "failed"}}, *events),
         )
         return result.modified_count == 1

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from delivery.links.schemas import IssuedLink, LinkOut, LinkRequest
 
-DeliveryStatus = Literal["pending", "packaging", "ready", "failed"]
+DeliveryStatus = Literal["rendering", "pending", "packaging", "ready", "failed"]
 
 
 class DeliveryRequest(BaseModel):
@@ -20,6 +20,13 @@ class DeliveryRequest(BaseModel):
     keys: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
     folder: Literal["hires", "retouched"] | None = Field(
         default=None, description="every image of the session's folder, when `keys` is absent"
+    )
+    profile_ids: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="render the images through these render profiles first (e.g. watermarked "
+        "low-res) and deliver the renders; the delivery is `rendering` until the run ends",
     )
     recipients: list[LinkRequest] = Field(
         default_factory=lambda: [LinkRequest()], min_length=1, max_length=50
@@ -47,6 +54,8 @@ class DeliveryOut(BaseModel):
     title: str
     status: DeliveryStatus
     failure: str | None
+    profile_ids: list[str] | None = None
+    render_run_id: str | None = None
     file_count: int
     files: list[FileOut]
     archives: list[ArchiveOut]

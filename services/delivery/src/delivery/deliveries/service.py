@@ -13,6 +13,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from delivery.context import DeliveryContext
+from delivery.deliveries.rendering import delivery_id_of, start_render_run
 from delivery.deliveries.repository import DeliveryRepository
 from delivery.deliveries.schemas import ArchiveOut, DeliveryOut, DeliveryRequest, FileOut
 from delivery.links.repository import LinkRepository
@@ -25,9 +26,9 @@ from delivery.packaging.package import (
     build_package,
     file_names,
 )
-from kit.errors import NotFound, Unprocessable
+from kit.errors import NotFound, StudioError, Unprocessable
 from kit.events.contracts.delivery import DeliveryFailed
-from kit.events.contracts.render import RunCompleted
+from kit.events.contracts.render import RunCompleted, RunFailed
 from kit.mongo import Document
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,20 @@ def _new_delivery(
     keys: list[str],
     recipients: list[LinkRequest],
     link_expiry_days: int | None,
+    profile_ids: list[str] | None = None,
 ) -> Document:
     return {
         "_id": delivery_id,
         "session_id": session_id,
         "run_id": run_id,
         "title": title,
-        "status": "pending",
+        # Through render profiles first: `rendering` until the run ends, then its outputs.
+        "status": "pending" if profile_ids is None else "rendering",
         "failure": None,
-        "source_keys": keys,
+        "profile_ids": profile_ids,
+        "render_run_id": None,
+        "render_keys": keys if profile_ids is not None else None,
+        "source_keys": keys if profile_ids is None else [],
         # PINs stay in clear only until the links are issued (then hashed, and removed here).
         "recipients": [r.model_dump() for r in recipients],
         "link_expiry_days": link_expiry_days,
@@ -89,17 +95,37 @@ async def request_delivery(ctx: DeliveryContext, request: DeliveryRequest) -> De
         keys=keys,
         recipients=request.recipients,
         link_expiry_days=None,
+        profile_ids=request.profile_ids,
     )
-    await DeliveryRepository(ctx.db).insert(document)
-    wake_packager(ctx)
-    return delivery_out(document)
+    repository = DeliveryRepository(ctx.db)
+    await repository.insert(document)
+    if request.profile_ids is None:
+        wake_packager(ctx)
+        return delivery_out(document)
+    # Stored first, so the run's outcome always finds its delivery, however fast it comes.
+    try:
+        run_id = await start_render_run(
+            ctx,
+            delivery_id=document["_id"],
+            session_id=request.session_id,
+            profile_ids=request.profile_ids,
+            keys=keys,
+        )
+    except StudioError:
+        await repository.delete_rendering(document["_id"])
+        raise
+    await repository.set_render_run(document["_id"], run_id)
+    return delivery_out(await get_delivery(ctx, document["_id"]))
 
 
 async def deliver_run(ctx: DeliveryContext, run: RunCompleted) -> bool:
     """A render run whose profile says "deliver": one delivery per run, whatever redelivers it.
 
-    The delivery's id is derived from the run id, so the insert itself is idempotent.
+    The delivery's id is derived from the run id, so the insert itself is idempotent. A run a
+    delivery asked for (its reference) goes to that delivery instead.
     """
+    if delivery_id_of(run.reference) is not None:
+        return await package_rendered(ctx, run)
     if not run.deliver or not run.outputs:
         return False
     document = _new_delivery(
@@ -116,6 +142,38 @@ async def deliver_run(ctx: DeliveryContext, run: RunCompleted) -> bool:
     except DuplicateKeyError:
         return False
     return True
+
+
+async def package_rendered(ctx: DeliveryContext, run: RunCompleted) -> bool:
+    """The run a delivery asked for has ended well: package its outputs (once)."""
+    delivery_id = delivery_id_of(run.reference)
+    assert delivery_id is not None
+    repository = DeliveryRepository(ctx.db)
+    if not run.outputs:
+        return await render_failed(ctx, delivery_id, "The render run produced no images.")
+    moved = await repository.rendered(delivery_id, run.run_id, [o.key for o in run.outputs])
+    if moved:
+        wake_packager(ctx)  # the API process's packager (in a consumer process: its next poll)
+    else:
+        log.info(
+            "render run %s for %s: the delivery is not waiting for it", run.run_id, delivery_id
+        )
+    return moved
+
+
+async def on_render_failed(ctx: DeliveryContext, run: RunFailed) -> bool:
+    """A run a delivery asked for failed: the delivery fails with render's reason."""
+    delivery_id = delivery_id_of(run.reference)
+    if delivery_id is None:
+        return False
+    return await render_failed(ctx, delivery_id, f"Rendering failed: {run.error}"[:500])
+
+
+async def render_failed(ctx: DeliveryContext, delivery_id: str, reason: str) -> bool:
+    delivery = await DeliveryRepository(ctx.db).get(delivery_id)
+    if delivery is None or delivery["status"] != "rendering":
+        return False
+    return await _fail(ctx, delivery, reason)
 
 
 async def get_delivery(ctx: DeliveryContext, delivery_id: str) -> Document:
@@ -148,7 +206,9 @@ def delivery_out(delivery: Document) -> DeliveryOut:
         title=delivery["title"],
         status=delivery["status"],
         failure=delivery.get("failure"),
-        file_count=len(delivery.get("source_keys", [])),
+        profile_ids=delivery.get("profile_ids"),
+        render_run_id=delivery.get("render_run_id"),
+        file_count=len(delivery.get("source_keys") or delivery.get("render_keys") or []),
         files=[
             FileOut(index=i, name=f["name"], bytes=f["bytes"], sha256=f["sha256"])
             for i, f in enumerate(delivery.get("files", []), start=1)
@@ -265,7 +325,7 @@ async def _publish(ctx: DeliveryContext, delivery: Document, package: Package) -
             await email_link(ctx, ready, link, token)
 
 
-async def _fail(ctx: DeliveryContext, delivery: Document, reason: str) -> None:
+async def _fail(ctx: DeliveryContext, delivery: Document, reason: str) -> bool:
     now = datetime.now(UTC)
     event = ctx.event(
         DeliveryFailed(
@@ -281,6 +341,8 @@ async def _fail(ctx: DeliveryContext, delivery: Document, reason: str) -> None:
         delivery["_id"], {"failure": reason, "recipients": [], "claimed_until": None}, [event]
     ):
         ctx.events_written()
+        return True
+    return False
 
 
 async def packager_loop(ctx: DeliveryContext, wake: asyncio.Event) -> None:
