@@ -132,8 +132,11 @@ def delivery_service(unique: str) -> ServiceFactory:
 
 
 @contextlib.asynccontextmanager
-async def open_delivery_service(unique: str, **overrides: Any) -> AsyncIterator[Service]:
-    """The delivery service with its lifespan (packaging queue and sweep included)."""
+async def open_delivery_service(
+    unique: str, *, keep_database: bool = False, **overrides: Any
+) -> AsyncIterator[Service]:
+    """The delivery service with its lifespan (packaging queue and sweeps included);
+    `keep_database` leaves its database for a later instance (a process that is restarted)."""
     infra = InfraSettings(
         environment="test",
         images_bucket=f"t-{unique}-images",
@@ -154,9 +157,10 @@ async def open_delivery_service(unique: str, **overrides: Any) -> AsyncIterator[
             yield service
             await service.drain_outbox()
     finally:
-        client: AsyncMongoClient[Document] = AsyncMongoClient(infra.mongo_url)
-        await client.drop_database(f"t_{unique}")
-        await client.close()
+        if not keep_database:
+            client: AsyncMongoClient[Document] = AsyncMongoClient(infra.mongo_url)
+            await client.drop_database(f"t_{unique}")
+            await client.close()
 
 
 async def delivery_events(

@@ -46,7 +46,14 @@ class DeliverySettings(ServiceSettings):
     packaging_poll_seconds: float = 2.0
     expiry_sweep_seconds: float = 60.0
 
-    # Mail: links are emailed to their recipient when smtp_host is set.
+    # Mail: links are emailed to their recipient when smtp_host is set, from the link's stored
+    # state (an outbox): sent at once, else by a sweep in the API process every
+    # `mail_sweep_seconds`; a send holds its link for `mail_lease_seconds`; a failed one is
+    # retried after `mail_retry_seconds`, doubling, `mail_max_attempts` times in all.
+    mail_sweep_seconds: float = Field(default=30.0, gt=0)
+    mail_lease_seconds: float = Field(default=300.0, ge=1)
+    mail_retry_seconds: float = Field(default=60.0, gt=0)
+    mail_max_attempts: int = Field(default=8, ge=1, le=50)
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "deliveries@studio.invalid"

@@ -16,6 +16,7 @@ from delivery.deliveries.router import router as deliveries_router
 from delivery.deliveries.service import packager_loop
 from delivery.links import repository as links_repository
 from delivery.links.service import sweep_expired
+from delivery.notifications.outbox import mail_sweeper
 from delivery.public.router import router as public_router
 from kit.app import Platform, ServiceSpec, create_service_app, serve
 from kit.events.contracts import delivery as contracts
@@ -46,10 +47,14 @@ async def start_background_work(platform: Platform) -> None:
         return
     wake = asyncio.Event()
     platform.extras["packager_wake"] = wake
-    platform.extras["tasks"] = [
-        asyncio.create_task(packager_loop(context_of(platform), wake), name="delivery-packager"),
+    ctx = context_of(platform)
+    tasks = [
+        asyncio.create_task(packager_loop(ctx, wake), name="delivery-packager"),
         asyncio.create_task(_expiry_sweeper(platform), name="delivery-expiry-sweep"),
     ]
+    if settings.smtp_host is not None:
+        tasks.append(asyncio.create_task(mail_sweeper(ctx), name="delivery-mail-sweep"))
+    platform.extras["tasks"] = tasks
 
 
 async def stop_background_work(platform: Platform) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,16 +45,25 @@ class DeliveryRepository:
                     {"status": "packaging", "claimed_until": {"$lt": now}},
                 ]
             },
-            {"$set": {"status": "packaging", "claimed_until": now + lease}},
+            # Each claim is its own attempt: only the latest may publish (see mark_ready).
+            {
+                "$set": {
+                    "status": "packaging",
+                    "claimed_until": now + lease,
+                    "claim": uuid.uuid4().hex,
+                }
+            },
             sort=[("created_at", 1)],
             return_document=ReturnDocument.AFTER,
         )  # no projection: FerretDB 1.24's findAndModify does not implement `fields`
 
     async def mark_ready(
-        self, delivery_id: str, fields: dict[str, Any], events: list[Envelope]
+        self, delivery_id: str, claim: str, fields: dict[str, Any], events: list[Envelope]
     ) -> bool:
+        """Ready, if this attempt still holds the delivery (a packer whose lease lapsed and
+        was taken over can no longer publish)."""
         result = await self._deliveries.update_one(
-            {"_id": delivery_id, "status": "packaging"},
+            {"_id": delivery_id, "status": "packaging", "claim": claim},
             with_events({"$set": {**fields, "status": "ready"}}, *events),
         )
         return result.modified_count == 1

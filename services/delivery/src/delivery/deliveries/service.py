@@ -18,7 +18,8 @@ from delivery.deliveries.repository import DeliveryRepository
 from delivery.deliveries.schemas import ArchiveOut, DeliveryOut, DeliveryRequest, FileOut
 from delivery.links.repository import LinkRepository
 from delivery.links.schemas import LinkRequest
-from delivery.links.service import email_link, links_of, new_link, ready_event
+from delivery.links.service import links_of, new_link, ready_event
+from delivery.notifications.outbox import send_link_mails
 from delivery.packaging.package import (
     Package,
     PackagingError,
@@ -316,13 +317,22 @@ async def _publish(ctx: DeliveryContext, delivery: Document, package: Package) -
     issued_links = [
         new_link(ctx, ready, LinkRequest.model_validate(r), now) for r in delivery["recipients"]
     ]
-    # Links are invisible until their delivery is ready, so inserting them first is safe.
-    await LinkRepository(ctx.db).insert_many([link for link, _ in issued_links])
+    # Links are invisible until their delivery is ready, so inserting them first is safe; those
+    # of an earlier attempt that died before publishing go first (never shown, never mailed).
+    links = LinkRepository(ctx.db)
+    for link, _ in issued_links:
+        link["claim"] = delivery["claim"]
+    await links.delete_unpublished(delivery["_id"], delivery["claim"])
+    await links.insert_many([link for link, _ in issued_links])
     events = [ready_event(ctx, ready, link, token) for link, token in issued_links]
-    if await DeliveryRepository(ctx.db).mark_ready(delivery["_id"], fields, events):
+    if await DeliveryRepository(ctx.db).mark_ready(
+        delivery["_id"], delivery["claim"], fields, events
+    ):
         ctx.events_written()
-        for link, token in issued_links:
-            await email_link(ctx, ready, link, token)
+        # The mails are stored with the links: if this process dies now, the sweep sends them.
+        await send_link_mails(
+            ctx, [link["_id"] for link, _ in issued_links if link["mail_pending"]]
+        )
 
 
 async def _fail(ctx: DeliveryContext, delivery: Document, reason: str) -> bool:

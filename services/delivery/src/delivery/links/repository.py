@@ -44,6 +44,11 @@ class LinkRepository:
     async def insert(self, document: Document, events: list[Envelope]) -> None:
         await self._links.insert_one(new_document_with_events(document, *events))
 
+    async def delete_unpublished(self, delivery_id: str, claim: str) -> None:
+        """Remove links an earlier packaging attempt wrote but could not publish (it died, or
+        lost its claim, between writing them and making the delivery ready)."""
+        await self._links.delete_many({"delivery_id": delivery_id, "claim": {"$ne": claim}})
+
     async def insert_many(self, documents: list[Document]) -> None:
         if documents:
             await self._links.insert_many(documents)
@@ -124,6 +129,37 @@ class LinkRepository:
             with_events({"$set": {"expired_notified": True}}, *events),
         )
         return result.modified_count == 1
+
+    # --- the link mail outbox: `mail_pending` links, due at `mail_due_at` ---
+
+    async def due_mails(self, now: datetime, limit: int) -> list[Document]:
+        cursor = self._links.find(
+            {"mail_pending": True, "mail_due_at": {"$lte": now}},
+            {"_id": 1, "delivery_id": 1},
+        )
+        return await cursor.limit(limit).to_list()
+
+    async def claim_mail(self, link_id: str, now: datetime, until: datetime) -> Document | None:
+        """The link, when this caller may send its mail now (until `until`); else None."""
+        result = await self._links.update_one(
+            {"_id": link_id, "mail_pending": True, "mail_due_at": {"$lte": now}},
+            {"$set": {"mail_due_at": until}},
+        )
+        if result.modified_count != 1:
+            return None
+        return await self._links.find_one({"_id": link_id}, _NO_OUTBOX)
+
+    async def mail_done(self, link_id: str, fields: dict[str, Any]) -> None:
+        """Sent (or given up): the URL is forgotten."""
+        await self._links.update_one(
+            {"_id": link_id}, {"$set": {**fields, "mail_pending": False, "mail_url": None}}
+        )
+
+    async def mail_retry(self, link_id: str, due_at: datetime, attempts: int, error: str) -> None:
+        await self._links.update_one(
+            {"_id": link_id, "mail_pending": True},
+            {"$set": {"mail_due_at": due_at, "mail_attempts": attempts, "mail_error": error}},
+        )
 
     async def set_fields(
         self, link_id: str, selector: Document, fields: dict[str, Any]

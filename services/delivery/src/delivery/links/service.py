@@ -16,7 +16,7 @@ from delivery.deliveries.repository import DeliveryRepository
 from delivery.links.errors import LinkGone, LinkNotFound, PinLocked, PinRequired, WrongPin
 from delivery.links.repository import LinkRepository
 from delivery.links.schemas import DownloadOut, IssuedLink, LinkOut, LinkRequest, LinkState
-from delivery.notifications.mail import link_message, send_link
+from delivery.notifications.outbox import pending_mail_fields, send_link_mails
 from kit.errors import InvalidTransition, NotFound
 from kit.events.contracts.delivery import DeliveryDownloaded, DeliveryExpired, DeliveryReady
 from kit.events.envelope import Envelope
@@ -62,6 +62,7 @@ def new_link(
         "revoked_at": None,
         "expired_notified": False,
         "created_at": now,
+        **pending_mail_fields(ctx, request.email, link_url(ctx, token)),
     }
     return document, token
 
@@ -121,20 +122,6 @@ def issued(ctx: DeliveryContext, link: Document, token: str, now: datetime) -> I
     return IssuedLink(**link_out(ctx, link, now).model_dump(), url=link_url(ctx, token))
 
 
-async def email_link(ctx: DeliveryContext, delivery: Document, link: Document, token: str) -> None:
-    if link["recipient_email"] is None:
-        return
-    message = link_message(
-        ctx.settings,
-        to=link["recipient_email"],
-        name=link["recipient_name"],
-        url=link_url(ctx, token),
-        title=delivery["title"],
-        expires=link["expires_at"].strftime("%d %B %Y"),
-    )
-    await send_link(ctx.settings, message)
-
-
 async def issue_link(ctx: DeliveryContext, delivery: Document, request: LinkRequest) -> IssuedLink:
     """A further link to a ready delivery; announced with `delivery.delivery.ready.v1`."""
     if delivery["status"] != "ready":
@@ -146,7 +133,8 @@ async def issue_link(ctx: DeliveryContext, delivery: Document, request: LinkRequ
     link, token = new_link(ctx, delivery, request, now)
     await LinkRepository(ctx.db).insert(link, [ready_event(ctx, delivery, link, token)])
     ctx.events_written()
-    await email_link(ctx, delivery, link, token)
+    if link["mail_pending"]:
+        await send_link_mails(ctx, [link["_id"]])
     return issued(ctx, link, token, now)
 
 

@@ -1,21 +1,27 @@
-"""Emailing a link to its recipient (standard library smtplib, in a worker thread)."""
+"""The link mail and its sending (standard library smtplib, in a worker thread); when to send
+is decided by `notifications.outbox`."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import smtplib
 from email.message import EmailMessage
 
 from delivery.config import DeliverySettings
 
-log = logging.getLogger(__name__)
-
 
 def link_message(
-    settings: DeliverySettings, *, to: str, name: str | None, url: str, title: str, expires: str
+    settings: DeliverySettings,
+    *,
+    to: str,
+    name: str | None,
+    url: str,
+    title: str,
+    expires: str,
+    message_id: str,
 ) -> EmailMessage:
     message = EmailMessage()
+    # One Message-ID per link: a mail sent again after a crash is recognisably the same one.
+    message["Message-ID"] = message_id
     message["From"] = settings.smtp_sender
     message["To"] = to
     message["Subject"] = f"{settings.studio_name}: your images are ready ({title})"
@@ -27,7 +33,9 @@ def link_message(
     return message
 
 
-def _send(settings: DeliverySettings, message: EmailMessage) -> None:
+def send_message(settings: DeliverySettings, message: EmailMessage) -> None:
+    """Send through the configured SMTP server (blocking: run it in a thread); raises
+    OSError or SMTPException when it fails."""
     assert settings.smtp_host is not None
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
         if settings.smtp_starttls:
@@ -35,15 +43,3 @@ def _send(settings: DeliverySettings, message: EmailMessage) -> None:
         if settings.smtp_username and settings.smtp_password:
             smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
         smtp.send_message(message)
-
-
-async def send_link(settings: DeliverySettings, message: EmailMessage) -> bool:
-    """Send when SMTP is configured; a mail failure is logged, never fails the delivery."""
-    if settings.smtp_host is None:
-        return False
-    try:
-        await asyncio.to_thread(_send, settings, message)
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("could not email a delivery link to %s: %s", message["To"], exc)
-        return False
-    return True
