@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from PIL import Image, ImageStat
@@ -127,3 +128,48 @@ def test_a_mark_image_is_matched_to_the_profiles_key() -> None:
     other = MarkImage(key="marks/other.png", etag='"e"', image=Image.new("RGBA", (10, 10)))
     with pytest.raises(SourceImageError, match="was not provided"):
         render(grey(), spec, mark=other)
+
+
+async def test_a_run_stamps_the_profiles_image_watermark_and_follows_a_changed_file(
+    render_service: Any, unique: str
+) -> None:
+    session = f"s-{unique}"
+    key, mark_key = f"sessions/{session}/hires/IMG_0001.png", f"marks/{unique}/logo.png"
+    async with render_service() as service:
+        await service.upload(key, grey())
+        await service.upload(mark_key, half_red_mark())
+        proof = await service.profile(
+            size={"long_edge_px": 800},
+            watermark={"image_key": mark_key, "opacity": 1, "scale": 0.25},
+            format={"kind": "png"},
+        )
+        job = await service.job(
+            name="Proofs", entity_kind="session", select_status="x", profile_ids=[proof["id"]]
+        )
+        request = {"job_id": job["id"], "entity_id": session, "session_id": session, "keys": [key]}
+
+        async def run() -> dict[str, Any]:
+            answer = await service.http.post("/runs", json=request)
+            settled: dict[str, Any] = await service.settled(answer.json()["id"])
+            return settled
+
+        async def corner(run: dict[str, Any]) -> list[float]:
+            body = await service.download(run["outputs"][0]["key"])
+            return mean(open_source(body).convert("RGB"), (590, 490, 670, 575))
+
+        async with service.workers("w1"):
+            first = await run()
+            assert await corner(first) == pytest.approx([255, 0, 0], abs=1)
+            unchanged = await run()
+            assert unchanged["outputs"][0].get("reused_from") == first["id"]
+
+            blue = png(Image.new("RGBA", (100, 50), (0, 0, 255, 255)))
+            await service.upload(mark_key, blue)  # the same key, a new file (a new ETag)
+            second = await run()
+            assert "reused_from" not in second["outputs"][0]
+            assert await corner(second) == pytest.approx([0, 0, 255], abs=1)
+
+            await service.ctx.storage.delete(service.infra.images_bucket, mark_key)
+            third = await run()
+        assert third["status"] == "failed"
+        assert mark_key in third["failures"][0]["reason"]

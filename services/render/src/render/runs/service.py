@@ -30,6 +30,7 @@ from kit.mongo import Document
 from render.context import RenderContext
 from render.imaging.pipeline import Rendered, SourceImageError, open_source, output_name, render
 from render.imaging.specs import Recipe, RenderSpec
+from render.imaging.watermarks import MarkImage, WatermarkImageError, fetch_mark_image
 from render.jobs.service import jobs_for, load_job
 from render.profiles.repository import ProfileRepository
 from render.runs.render_sets import (
@@ -403,11 +404,16 @@ def _spec_of(content: dict[str, Any]) -> RenderSpec:
 
 
 def _render_task(
-    source: bytes, content: dict[str, Any], recipe: Document | None, memory_mb: int | None
+    source: bytes,
+    content: dict[str, Any],
+    recipe: Document | None,
+    memory_mb: int | None,
+    mark: MarkImage | None = None,
 ) -> Rendered:
     if memory_mb is not None:
         refuse_over_cap(source, memory_mb)
-    return render(source, _spec_of(content), Recipe.model_validate(recipe) if recipe else None)
+    spec = _spec_of(content)
+    return render(source, spec, Recipe.model_validate(recipe) if recipe else None, mark)
 
 
 def refuse_over_cap(source: bytes, memory_mb: int) -> None:
@@ -437,11 +443,16 @@ def output_key(task: Document, content: dict[str, Any]) -> str:
     return f"sessions/{task['session_id']}/rendered/{task['run_id']}/{name}"
 
 
-def fingerprint(task: Document, profile: Document, source_sha256: str) -> str:
+def fingerprint(
+    task: Document, profile: Document, source_sha256: str, mark_etag: str | None = None
+) -> str:
     """What makes an output what it is: the source's bytes, the recipe applied, the profile
-    version and the output's name. The same fingerprint is the same file: not rendered again."""
+    version and the output's name (and the watermark image's ETag, when the profile has one).
+    The same fingerprint is the same file: not rendered again."""
     name = posixpath.basename(output_key(task, profile["content"]))
     identity = [source_sha256, task.get("recipe"), profile["id"], profile["version"], name]
+    if mark_etag is not None:
+        identity.append(mark_etag)
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 
@@ -475,14 +486,21 @@ async def render_result(
     except ClientError as exc:
         return "failures", {**base, "reason": f"the source could not be read: {exc}"}
     base["source_sha256"] = hashlib.sha256(source).hexdigest()
+    watermark = _spec_of(content).watermark
+    mark = None
+    if watermark is not None and watermark.image_key is not None:
+        try:  # fetched once per key and ETag, per process
+            mark = await fetch_mark_image(ctx.storage, ctx.bucket, watermark.image_key)
+        except WatermarkImageError as exc:
+            return "failures", {**base, "reason": str(exc)}
     outputs = OutputRepository(ctx.db)
-    print_id = fingerprint(task, profile, base["source_sha256"])
+    print_id = fingerprint(task, profile, base["source_sha256"], mark.etag if mark else None)
     earlier = await outputs.get(print_id)
     if earlier is not None and await ctx.storage.exists(ctx.bucket, earlier["key"]):
         return "outputs", reused_result(task, profile, earlier)
     try:
         rendered = await asyncio.to_thread(
-            _render_task, source, content, task.get("recipe"), ctx.settings.worker_memory_mb
+            _render_task, source, content, task.get("recipe"), ctx.settings.worker_memory_mb, mark
         )
     except SourceImageError as exc:
         return "failures", {**base, "reason": str(exc)}
