@@ -96,3 +96,74 @@ async def test_poison_messages_are_dead_lettered_with_their_error_and_the_next_m
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await publisher.stop()
+
+
+async def test_a_consumer_of_the_dead_letter_topic_reads_why_each_message_was_given_up(
+    infra: InfraSettings, db: AsyncDatabase[Document], unique: str
+) -> None:
+    topic = f"t.{unique}.booking.events"
+    group, keeper = f"dlt-{unique}", f"dlt-keeper-{unique}"
+    await ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    publisher = EventPublisher(infra.kafka_bootstrap, client_id="test")
+    seen: dict[str, dict[str, str | None]] = {}
+    fine_headers: list[tuple[tuple[str, bytes], ...]] = []
+    kept, fine_handled = asyncio.Event(), asyncio.Event()
+
+    async def handle(event: ClientCreated, ctx: HandlerContext) -> None:
+        if event.client_id == "always-fails":
+            raise RuntimeError("the projection store refused the write")
+        fine_headers.append(ctx.headers)
+        fine_handled.set()
+
+    async def keep(event: ClientCreated, ctx: HandlerContext) -> None:
+        names = ("dlt.error.type", "dlt.error.message", "dlt.attempts", "origin", "absent")
+        seen[event.client_id] = {name: ctx.header(name) for name in names}
+        kept.set()
+
+    consumers = [
+        EventConsumer(
+            bootstrap=infra.kafka_bootstrap,
+            group_id=group,
+            topics=[topic],
+            subscriptions=[Subscription(ClientCreated, handle)],
+            db=db,
+            publisher=publisher,
+            max_attempts=2,
+            backoff_seconds=0.01,
+        ),
+        EventConsumer(
+            bootstrap=infra.kafka_bootstrap,
+            group_id=keeper,
+            topics=[dead_letter_topic(topic, group)],
+            subscriptions=[Subscription(ClientCreated, keep)],
+            db=db,
+            publisher=publisher,
+        ),
+    ]
+    failing = client_created("always-fails")
+    await publisher.publish_raw(
+        topic, failing.to_bytes(), key=b"always-fails", headers=[("origin", b"test")]
+    )
+    await publisher.publish(topic, client_created("fine"))
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(c.run(stop)) for c in consumers]
+    try:
+        async with asyncio.timeout(30):
+            await kept.wait()
+            await fine_handled.wait()
+        assert seen == {
+            "always-fails": {
+                "dlt.error.type": "RuntimeError",
+                "dlt.error.message": "RuntimeError: the projection store refused the write",
+                "dlt.attempts": "2",
+                "origin": "test",
+                "absent": None,
+            }
+        }
+        assert fine_headers == [()]  # a record without headers: none
+    finally:
+        stop.set()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await publisher.stop()

@@ -10,6 +10,8 @@
   group's dead-letter topic with the error in its headers, and the runner moves on.
 - An undecodable message or a payload that breaks its contract is dead-lettered at once:
   retrying cannot fix it.
+- Handlers see the record's headers (`HandlerContext.header`), so a consumer of a dead-letter
+  topic can read why its messages were given up.
 """
 
 from __future__ import annotations
@@ -52,10 +54,20 @@ def dead_letter_topic(topic: str, group_id: str) -> str:
 @dataclass(frozen=True)
 class HandlerContext:
     envelope: Envelope
+    # The Kafka record's headers as they came (e.g. a dead-lettered message's `dlt.*`).
+    headers: tuple[tuple[str, bytes], ...] = ()
 
     @property
     def event_id(self) -> str:
         return self.envelope.id
+
+    def header(self, name: str) -> str | None:
+        """The record's last header of that name as text (None when absent); a message
+        dead-lettered twice carries both sets, the latest last."""
+        for key, value in reversed(self.headers):
+            if key == name:
+                return value.decode(errors="replace")
+        return None
 
     async def apply_once(
         self,
@@ -218,7 +230,7 @@ class EventConsumer:
         except ValidationError as exc:
             await self._dead_letter(message, exc, attempts=1)
             return "dead_lettered"
-        context = HandlerContext(envelope)
+        context = HandlerContext(envelope, tuple(message.headers or ()))
         for attempt in range(1, self._max_attempts + 1):
             try:
                 await subscription.handler(payload, context)

@@ -551,9 +551,41 @@ async def execute_task(ctx: RenderContext, message: RenderTaskPlanned, worker: s
         else:
             field, result = await render_result(ctx, task, profile, worker)
         await repository.record_result(message.run_id, message.task_id, field, result)
-        run = await repository.progress(message.run_id)
+    await close_when_accounted(ctx, message.run_id)
+
+
+async def record_given_up_task(
+    ctx: RenderContext, message: RenderTaskPlanned, reason: str, worker: str
+) -> None:
+    """A task the render workers gave up on (kit dead-lettered it after its attempts: S3 away
+    while writing the output, a bug...) becomes a failed image of its run, with `reason`,
+    through the same once-per-task record as a rendered one; the run then closes when every
+    task is accounted for. A task recorded before (its redelivery rendered after all) stays as
+    it was; a run that only failed to close (its last task recorded, the manifest write gave
+    up) is closed now."""
+    repository = RunRepository(ctx.db)
+    run = await repository.progress(message.run_id)
+    if run is None:
+        log.warning("a given-up render task of an unknown run %s; skipped", message.run_id)
+        return
+    profile = {"id": message.profile_id, "version": message.profile_version}
+    failure = {**_base_result(task_of(message), profile, worker), "reason": reason}
+    if await repository.record_result(message.run_id, message.task_id, "failures", failure):
+        log.warning(
+            "render task %s given up: %s",
+            message.task_id,
+            reason,
+            extra={"run_id": message.run_id, "task_id": message.task_id},
+        )
+    await close_when_accounted(ctx, message.run_id)
+
+
+async def close_when_accounted(ctx: RenderContext, run_id: str) -> None:
+    """Close the run if it is still rendering and every task is recorded (or reused)."""
+    repository = RunRepository(ctx.db)
+    run = await repository.progress(run_id)
     if run is not None and run["status"] == "rendering" and run["done"] >= run["total"]:
-        full = await repository.get(message.run_id)
+        full = await repository.get(run_id)
         if full is not None:
             await close_run(ctx, full)
 
