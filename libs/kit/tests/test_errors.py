@@ -85,3 +85,30 @@ async def test_a_request_id_is_made_when_the_caller_sends_none_or_an_unsafe_one(
         "/bookings", json={"slot": 1}, headers={"X-Request-ID": 'a b"<script>'}
     )
     assert unsafe.headers["x-request-id"] != 'a b"<script>'
+
+
+async def test_the_openapi_document_describes_the_error_bodies_the_handlers_answer() -> None:
+    app = app_with_errors()
+    document = app.openapi()
+    schemas = document["components"]["schemas"]
+    responses = document["paths"]["/bookings"]["post"]["responses"]
+
+    malformed = await client_of(app).post("/bookings", json={"slot": "soon"})
+    assert responses["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/HTTPValidationError"
+    )
+    either = [ref["$ref"].rsplit("/", 1)[1] for ref in schemas["HTTPValidationError"]["anyOf"]]
+    assert either == ["ValidationErrorBody", "UnprocessableBody"]
+    validation = schemas["ValidationErrorBody"]
+    assert set(validation["required"]) == set(malformed.json())
+    assert validation["properties"]["error"]["const"] == malformed.json()["error"]
+    problem = malformed.json()["detail"][0]
+    assert set(schemas["ValidationProblem"]["required"]) == set(problem)
+
+    unparsable = await client_of(app).post(
+        "/bookings", content=b"\xc3\x28", headers={"Content-Type": "application/json"}
+    )
+    assert unparsable.status_code == 400
+    assert set(unparsable.json()) == SHAPE
+    assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert set(schemas["ErrorBody"]["properties"]) == SHAPE

@@ -79,7 +79,7 @@ async def change_user(
 @router.delete(
     "/users/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={401: {}, 403: {}, 404: {}},
+    responses={401: {}, 403: {}, 404: {}, 409: {}},
 )
 async def delete_user(user_id: UserId, context: ContextDep, owner: OwnerDep) -> None:
     """Remove a user (owner only)."""

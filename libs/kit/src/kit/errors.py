@@ -9,11 +9,12 @@ FastAPI's validation errors and unknown routes, as the same JSON body:
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.logging import current_request_id
@@ -128,6 +129,78 @@ def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
     }
 
 
+class ErrorBody(BaseModel):
+    """The one error body shape, as the OpenAPI documents describe it."""
+
+    error: str
+    message: str
+    detail: Any = None
+    request_id: str | None
+
+
+class ValidationProblem(BaseModel):
+    """One problem of a malformed request: where (`["body", "email"]`), what, and its kind."""
+
+    location: list[str | int]
+    message: str
+    type: str | None
+
+
+class ValidationErrorBody(ErrorBody):
+    """A 422 for a malformed request: the problems are the detail."""
+
+    error: Literal["validation_error"]
+    detail: list[ValidationProblem]
+
+
+class UnprocessableBody(ErrorBody):
+    """A 422 for well-formed input that breaks a business rule (`Unprocessable`)."""
+
+    error: Literal["unprocessable"]
+
+
+_REF = "#/components/schemas/{model}"
+
+
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template=_REF)
+    schema.pop("$defs", None)
+    return schema
+
+
+def describe_errors(document: dict[str, Any]) -> None:
+    """Make an OpenAPI document say what the handlers below answer: a 422 is a malformed
+    request (our problems, not FastAPI's `{"detail": [{"loc", "msg", "type"}]}`) or a broken
+    business rule; an operation that takes a body may answer 400 (a body that cannot be parsed,
+    e.g. not UTF-8) and one with path parameters 404 (nothing has that id); and every error
+    response declared without a body (`responses={409: {}}`) has the one error body."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for model in (ErrorBody, ValidationProblem, ValidationErrorBody, UnprocessableBody):
+        schemas[model.__name__] = _schema(model)
+    if "HTTPValidationError" in schemas:
+        schemas.pop("ValidationError", None)
+        schemas["HTTPValidationError"] = {
+            "title": "HTTPValidationError",
+            "anyOf": [
+                {"$ref": _REF.format(model="ValidationErrorBody")},
+                {"$ref": _REF.format(model="UnprocessableBody")},
+            ],
+        }
+    error_content = {"application/json": {"schema": {"$ref": _REF.format(model="ErrorBody")}}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "The body cannot be parsed"})
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                responses.setdefault("404", {"description": "Nothing has that id"})
+            for status, response in responses.items():
+                if status[:1] in ("4", "5") and "content" not in response:
+                    response["content"] = error_content
+
+
 def _http_code(status: int) -> str:
     return {
         400: "bad_request",
@@ -142,7 +215,17 @@ def _http_code(status: int) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Render every error of `app` in the one body shape."""
+    """Render every error of `app` in the one body shape, and say so in its OpenAPI."""
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate_openapi()
+            describe_errors(document)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     async def studio_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StudioError)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Query
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kit.app import Platform, PlatformDep
@@ -61,3 +61,7 @@ def get_actor(
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+# Where a listing starts; bounded, since MongoDB's skip is a 64-bit integer (a larger one was a
+# 500 before the query was even sent).
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]

@@ -215,7 +215,11 @@ async def _import(
     )
 
 
-@router.post("/clients/import/dry-run", response_model=ImportReport)
+# 400: the file cannot be read; 413: too many rows; 415: neither .csv nor .xlsx.
+IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {400: {}, 413: {}, 415: {}}
+
+
+@router.post("/clients/import/dry-run", response_model=ImportReport, responses=IMPORT_ERRORS)
 async def dry_run_import(
     repository: RepositoryDep,
     file: ImportFile,
@@ -230,7 +234,7 @@ async def dry_run_import(
     )
 
 
-@router.post("/clients/import", response_model=ImportReport)
+@router.post("/clients/import", response_model=ImportReport, responses=IMPORT_ERRORS)
 async def import_clients(
     repository: RepositoryDep,
     file: ImportFile,

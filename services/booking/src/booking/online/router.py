@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime
@@ -32,6 +32,10 @@ def online_service(platform: PlatformDep) -> OnlineBookingService:
 OnlineDep = Annotated[OnlineBookingService, Depends(online_service)]
 Token = Annotated[str, Query(min_length=1, max_length=200)]
 router = APIRouter(prefix="/public", tags=["online booking"])
+# A link's token is checked first: one for another session or purpose is a 403.
+LINK_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The link does not allow this"}
+}
 
 
 @router.get("/session-types")
@@ -51,20 +55,20 @@ async def free_starts(
     return await service.free_starts(type_id, start, end)
 
 
-@router.post("/bookings", status_code=status.HTTP_201_CREATED)
+@router.post("/bookings", status_code=status.HTTP_201_CREATED, responses={409: {}, 502: {}})
 async def book(data: schemas.OnlineBooking, service: OnlineDep) -> schemas.BookingConfirmation:
     """Book as a new or returning client (by email); with a deposit, the session is held
     until it is paid through the Checkout page, then booked; unpaid, the hold expires."""
     return await service.book(data)
 
 
-@router.get("/sessions/{session_id}")
+@router.get("/sessions/{session_id}", responses=LINK_ERRORS)
 async def view_session(session_id: str, token: Token, service: OnlineDep) -> schemas.PublicSession:
     """The session a cancel or reschedule link is for."""
     return await service.view(session_id, token)
 
 
-@router.post("/sessions/{session_id}/cancel")
+@router.post("/sessions/{session_id}/cancel", responses={**LINK_ERRORS, 409: {}})
 async def cancel(
     session_id: str, data: schemas.LinkCancel, service: OnlineDep
 ) -> schemas.PublicSession:
@@ -72,7 +76,7 @@ async def cancel(
     return await service.cancel(session_id, data)
 
 
-@router.post("/sessions/{session_id}/reschedule")
+@router.post("/sessions/{session_id}/reschedule", responses={**LINK_ERRORS, 409: {}})
 async def reschedule(
     session_id: str, data: schemas.LinkReschedule, service: OnlineDep
 ) -> schemas.PublicSession:

@@ -83,7 +83,10 @@ async def refund(payment_id: str, data: schemas.RefundIn, service: PaymentDep) -
     return to_schema(await service.refund(payment_id, data))
 
 
-@router.post("/public/payments/stripe-webhook")
+@router.post(
+    "/public/payments/stripe-webhook",
+    responses={400: {"description": "The signature is missing or does not match the body"}},
+)
 async def stripe_webhook(
     request: Request,
     service: PaymentDep,

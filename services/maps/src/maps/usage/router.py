@@ -16,7 +16,7 @@ router = APIRouter(prefix="/usage", tags=["usage"])
 _MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-@router.get("")
+@router.get("", responses={400: {"description": "since is after until"}})
 async def usage_by_month(
     services: ServicesDep,
     since: Annotated[str | None, Query(pattern=_MONTH, description="YYYY-MM")] = None,

@@ -33,7 +33,11 @@ async def read_profile(ctx: ContextDep, profile_id: str) -> ProfileOut:
     return await service.get_profile(ctx, profile_id)
 
 
-@router.put("/{profile_id}", response_model=ProfileOut)
+@router.put(
+    "/{profile_id}",
+    response_model=ProfileOut,
+    responses={409: {"description": "The profile moved on since base_version"}},
+)
 async def edit_profile(
     ctx: ContextDep,
     profile_id: str,

@@ -72,7 +72,11 @@ async def plan_memory_card(
     return await CardService(context).plan(card_id, expect or [])
 
 
-@router.post("/memory-cards/{card_id}/commit", summary="Import the card as planned")
+@router.post(
+    "/memory-cards/{card_id}/commit",
+    summary="Import the card as planned",
+    responses={409: {"description": "The card plans differently from the dry run seen"}},
+)
 async def commit_memory_card(
     card_id: str, request: CommitRequest, context: ContextDep, actor: ActorDep
 ) -> CommitResult:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from workflow.context import ActorDep, ContextDep
+from workflow.context import ActorDep, ContextDep, Offset
 from workflow.invoices.schemas import Invoice, InvoiceCreate
 from workflow.invoices.service import InvoiceService
 from workflow.tracking.schemas import HistoryEntry, StatusChangeRequest
@@ -26,7 +26,7 @@ async def list_invoices(
     client_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     session_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[Invoice]:
     return await InvoiceService(context).search(
         client_id=client_id, session_id=session_id, limit=limit, offset=offset

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from workflow.context import ActorDep, ContextDep
+from workflow.context import ActorDep, ContextDep, Offset
 from workflow.production.schemas import (
     ProductionOrder,
     ProductionOrderCreate,
@@ -34,7 +34,7 @@ async def list_production_orders(
     vendor: Annotated[str | None, Query(min_length=1, max_length=120)] = None,
     invoice_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[ProductionOrder]:
     return await ProductionService(context).search(
         vendor=vendor, invoice_id=invoice_id, limit=limit, offset=offset

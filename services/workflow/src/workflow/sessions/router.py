@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from kit.errors import BadRequest
 from workflow.business_days import start_of_day
-from workflow.context import ActorDep, ContextDep
+from workflow.context import ActorDep, ContextDep, Offset
 from workflow.sessions.filters import SessionFilterDep
 from workflow.sessions.repository import SessionRepository
 from workflow.sessions.schemas import (
@@ -24,14 +24,18 @@ from workflow.tracking.schemas import HistoryEntry, StatusChangeRequest
 router = APIRouter(prefix="/workflow/sessions", tags=["sessions"])
 
 
-@router.get("", summary="Sessions' workflow records, overdue first")
+@router.get(
+    "",
+    summary="Sessions' workflow records, overdue first",
+    responses={400: {"description": "overdue=false (use overdue=true, or leave it out)"}},
+)
 async def list_sessions(
     context: ContextDep,
     filters: SessionFilterDep,
     status_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[SessionWorkflow]:
     query = filters.query()
     if status_id:

@@ -30,7 +30,12 @@ async def list_statuses(
     return [s for s in statuses if include_retired or s.active]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a status to a pipeline")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a status to a pipeline",
+    responses={409: {"description": "An active status of the pipeline has that name"}},
+)
 async def create_status(request: StatusCreate, context: ContextDep) -> StatusDefinition:
     return await StatusService(context.db).create(request)
 
@@ -40,7 +45,11 @@ async def get_status(status_id: str, context: ContextDep) -> StatusDefinition:
     return await StatusService(context.db).get(status_id)
 
 
-@router.patch("/{status_id}", summary="Rename, reorder, re-stage or retire a status")
+@router.patch(
+    "/{status_id}",
+    summary="Rename, reorder, re-stage or retire a status",
+    responses={409: {"description": "An active status of the pipeline has that name"}},
+)
 async def update_status(
     status_id: str, request: StatusUpdate, context: ContextDep
 ) -> StatusDefinition:
