@@ -12,7 +12,7 @@ process (so the peak RSS is the packer's own, whatever the parent did):
   byte once more), everything verified.
 
 The 1-minute load average at the start and the end is printed too: on a shared machine the
-figures are only as steady as the load.
+figures are only as steady as the load (BENCH_DELIVERY_REPEATS=n for more interleaved rounds).
 
     set -a && . .local/test/env && set +a && .venv/bin/python bench/delivery.py
 """
@@ -36,7 +36,7 @@ from kit.storage import S3Storage
 
 FILES = 100
 FILE_BYTES = 5 * 1024 * 1024  # ~500 MiB in all; random bytes compress like JPEGs: not at all
-REPEATS = 3
+REPEATS = int(os.environ.get("BENCH_DELIVERY_REPEATS", "3"))  # more on a busy machine
 
 
 class ConcatenatedObjects:
