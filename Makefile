@@ -15,7 +15,7 @@ SERVERS := infra/local/servers.sh
 SERVICES := infra/local/services.sh
 BENCHES := $(patsubst bench/%.py,%,$(filter-out bench/_%.py,$(wildcard bench/*.py)))
 
-.PHONY: help install run stop status test test-fast lint fmt bench clean $(addprefix bench-,$(BENCHES))
+.PHONY: help install run stop status test test-fast fuzz lint fmt bench clean $(addprefix bench-,$(BENCHES))
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -51,6 +51,18 @@ test: lint ## lint, then run every test against real servers of its own, then st
 	set -a && . .local/test/env && set +a && \
 	.venv/bin/pytest -m "not disruptive" $(PYTEST_ARGS) && \
 	.venv/bin/pytest -m disruptive $(PYTEST_ARGS)
+
+# Schemathesis against the gateway's and every service's OpenAPI (through the gateway, a token
+# per role) on fresh test servers, as `make test` starts them, and a platform of its own on
+# 18100-18105 (tests/fuzz.py). FUZZ_EXAMPLES bounds the examples per operation and phase.
+FUZZ_EXAMPLES ?= 20
+export FUZZ_EXAMPLES
+fuzz: install ## fuzz every API through the gateway: no 5xx, answers as documented
+	@STUDIO_PROFILE=test $(SERVERS) reset >/dev/null; \
+	trap 'STUDIO_PROFILE=test $(SERVERS) stop >/dev/null' EXIT; \
+	STUDIO_PROFILE=test $(SERVERS) start && \
+	set -a && . .local/test/env && set +a && \
+	.venv/bin/python tests/fuzz.py
 
 lint: install ## ruff and mypy
 	.venv/bin/ruff check .

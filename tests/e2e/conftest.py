@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shlex
 import socket
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -28,12 +25,17 @@ from aiosmtpd.controller import Controller
 
 from kit.mongo import connect_mongo
 from kit.settings import InfraSettings
+from kit.testing import (
+    platform_env,
+    platform_logs,
+    platform_ports,
+    services_sh,
+    write_platform_env,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-SERVICES_SH = REPO / "infra" / "local" / "services.sh"
-SERVICES = ("booking", "workflow", "render", "delivery", "maps", "gateway")
-# Below the ephemeral port range, apart from `make run` (8000-8005) and the test servers.
-PORTS = {name: 18000 + n for n, name in enumerate(("gateway", *SERVICES[:-1]))}
+# Below the ephemeral port range, apart from `make run` (8000-8005), `make fuzz` (18100-18105)
+# and the test servers.
+PORTS = platform_ports(18000)
 OWNER_EMAIL = "owner@e2e.studio.test"
 OWNER_PASSWORD = "the e2e owner's long password"
 
@@ -59,11 +61,7 @@ class Platform:
 
     def logs(self, lines: int = 30) -> str:
         """The last lines of every process's log, for a failure's message."""
-        parts = []
-        for log in sorted((self.state / "logs").glob("*.log")):
-            tail = log.read_text(errors="replace").splitlines()[-lines:]
-            parts.append(f"--- {log.name}\n" + "\n".join(tail))
-        return "\n".join(parts)
+        return platform_logs(self.state, lines)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -90,45 +88,16 @@ def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-def platform_env(unique: str, smtp_port: int) -> dict[str, str]:
-    """What the processes read: the test servers, plus ports, databases and topics of their own."""
-    env = {k: v for k, v in os.environ.items() if k.startswith(("STUDIO_", "BOOKING_STRIPE_"))}
-    env["STUDIO_TOPIC_PREFIX"] = f"e2e{unique}."
-    env["STUDIO_ENVIRONMENT"] = "test"
-    for name, port in PORTS.items():
-        env[f"{name.upper()}_PORT"] = str(port)
-        env[f"{name.upper()}_DATABASE"] = f"e2e_{unique}_{name}"
-        if name != "gateway":
-            env[f"GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{port}"
-    gateway = f"http://127.0.0.1:{PORTS['gateway']}"
-    env |= {
+def e2e_env(unique: str, smtp_port: int) -> dict[str, str]:
+    """The platform's own ports, databases and topics, an owner, and mail to the test inbox."""
+    return platform_env(f"e2e{unique}", PORTS) | {
         "GATEWAY_OWNER_EMAIL": OWNER_EMAIL,
         "GATEWAY_OWNER_PASSWORD": OWNER_PASSWORD,
-        "BOOKING_PUBLIC_BASE_URL": gateway,
-        "DELIVERY_PUBLIC_BASE_URL": gateway,
         "DELIVERY_STUDIO_NAME": "Lakeside Portraits",
         "DELIVERY_SMTP_HOST": "127.0.0.1",
         "DELIVERY_SMTP_PORT": str(smtp_port),
         "DELIVERY_PACKAGING_POLL_SECONDS": "0.5",
-        "RENDER_WORKFLOW_URL": f"http://127.0.0.1:{PORTS['workflow']}",
-        "DELIVERY_RENDER_URL": f"http://127.0.0.1:{PORTS['render']}",
-        "RENDER_WORKER_CONCURRENCY": "1",
-        "STUDIO_LOG_LEVEL": "INFO",
     }
-    return env
-
-
-async def services_sh(
-    command: str, env: dict[str, str], *, timeout: float
-) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run,
-        [str(SERVICES_SH), command],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -137,10 +106,8 @@ async def platform(
 ) -> AsyncIterator[Platform]:
     unique = uuid.uuid4().hex[:8]
     state = tmp_path_factory.mktemp("e2e-platform")
-    env = platform_env(unique, smtp_inbox[1])
-    (state / "env").write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items()))
-    run_env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
-    run_env["STUDIO_STATE_DIR"] = str(state)
+    env = e2e_env(unique, smtp_inbox[1])
+    write_platform_env(state, env)
     platform = Platform(
         gateway=f"http://127.0.0.1:{PORTS['gateway']}",
         topic_prefix=env["STUDIO_TOPIC_PREFIX"],
@@ -148,7 +115,7 @@ async def platform(
         inbox=smtp_inbox[0],
         state=state,
     )
-    started = await services_sh("start", run_env, timeout=240)
+    started = await asyncio.to_thread(services_sh, "start", state, timeout=240)
     try:
         if started.returncode != 0:
             pytest.fail(
@@ -156,7 +123,7 @@ async def platform(
             )
         yield platform
     finally:
-        await services_sh("stop", run_env, timeout=120)
+        await asyncio.to_thread(services_sh, "stop", state, timeout=120)
         mongo = connect_mongo(infra.mongo_url, app_name="e2e-cleanup")
         with contextlib.suppress(Exception):
             for database in platform.databases.values():

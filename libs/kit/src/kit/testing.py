@@ -9,8 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import os
+import shlex
+import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +22,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from fastapi import FastAPI
 
 SERVICES = ("booking", "workflow", "render", "delivery", "maps", "gateway")
+# infra/local/services.sh of the workspace this (editable) kit belongs to.
+SERVICES_SH = Path(__file__).resolve().parents[4] / "infra" / "local" / "services.sh"
 
 
 def build_app(service: str, **overrides: Any) -> FastAPI:
@@ -66,3 +72,67 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+def platform_ports(first: int) -> dict[str, int]:
+    """Ports for the whole platform as processes: the gateway on `first`, the services after it
+    in `SERVICES` order (keep them below the ephemeral range and apart from 8000-8005)."""
+    names = ("gateway", *(name for name in SERVICES if name != "gateway"))
+    return {name: first + n for n, name in enumerate(names)}
+
+
+def platform_env(name: str, ports: Mapping[str, int]) -> dict[str, str]:
+    """What the platform's processes read: the test servers (this process's `STUDIO_*`), plus
+    `ports`, databases `<name>_<service>` and a topic prefix `<name>.` of their own, so that
+    its consumers never replay what the tests published; each service finds its neighbours."""
+    env = {k: v for k, v in os.environ.items() if k.startswith(("STUDIO_", "BOOKING_STRIPE_"))}
+    env["STUDIO_TOPIC_PREFIX"] = f"{name}."
+    env["STUDIO_ENVIRONMENT"] = "test"
+    for service, port in ports.items():
+        env[f"{service.upper()}_PORT"] = str(port)
+        env[f"{service.upper()}_DATABASE"] = f"{name}_{service}"
+        if service != "gateway":
+            env[f"GATEWAY_{service.upper()}_URL"] = f"http://127.0.0.1:{port}"
+    gateway = f"http://127.0.0.1:{ports['gateway']}"
+    env |= {
+        "BOOKING_PUBLIC_BASE_URL": gateway,
+        "DELIVERY_PUBLIC_BASE_URL": gateway,
+        "RENDER_WORKFLOW_URL": f"http://127.0.0.1:{ports['workflow']}",
+        "DELIVERY_RENDER_URL": f"http://127.0.0.1:{ports['render']}",
+        "RENDER_WORKER_CONCURRENCY": "1",
+        "STUDIO_LOG_LEVEL": "INFO",
+    }
+    return env
+
+
+def write_platform_env(state: Path, env: Mapping[str, str]) -> None:
+    """`state/env`, which `services.sh` reads when `STUDIO_STATE_DIR` is `state`."""
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "env").write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items()))
+
+
+def services_sh(command: str, state: Path, *, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`infra/local/services.sh <command>` for the platform whose state folder is `state`
+    (its `env`, pid files and logs); blocking, so async callers run it in a thread."""
+    run_env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "STUDIO_STATE_DIR": str(state),
+    }
+    return subprocess.run(
+        [str(SERVICES_SH), command],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def platform_logs(state: Path, lines: int = 30) -> str:
+    """The last lines of every process's log in `state/logs`, for a failure's message."""
+    parts = []
+    for log in sorted((state / "logs").glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"--- {log.name}\n" + "\n".join(tail))
+    return "\n".join(parts)
