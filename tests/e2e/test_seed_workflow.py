@@ -378,7 +378,7 @@ async def test_the_seed_workflow_end_to_end_through_the_gateway(
         ),
         201,
     )
-    ok(
+    job = ok(
         await gw.post(
             f"{render}/jobs",
             json={
@@ -393,6 +393,22 @@ async def test_the_seed_workflow_end_to_end_through_the_gateway(
         ),
         201,
     )
+    # What the job would render for this invoice: its two ordered frames with the line crop,
+    # frame 1 from its retouched version; a selection can be narrowed before a run starts.
+    by_hand = {
+        "job_id": job["id"],
+        "entity_kind": "invoice",
+        "entity_id": invoice["invoice_id"],
+        "session_id": session_id,
+    }
+    plan = ok(await gw.post(f"{render}/runs/plan", json=by_hand))
+    assert plan["problem"] is None
+    assert sorted(r["image_id"] for r in plan["renders"]) == sorted([images[1], images[2]])
+    assert {r["product"] for r in plan["renders"]} == {"8x10 print"}
+    from_retouched = next(r for r in plan["renders"] if r["image_id"] == images[1])
+    assert "/retouched/" in from_retouched["key"]
+    narrowed = ok(await gw.post(f"{render}/runs/plan", json={**by_hand, "image_ids": [images[2]]}))
+    assert [r["image_id"] for r in narrowed["renders"]] == [images[2]]
     assert await advance(invoice_path) == "Sent to Lab"
 
     async def invoice_back_from_lab() -> bool:

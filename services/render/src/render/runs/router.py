@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from render.context import ContextDep
 from render.runs import service
-from render.runs.schemas import RunOut, RunRequest
+from render.runs.schemas import RunOut, RunPlanOut, RunRequest
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -18,6 +18,14 @@ async def start_run(ctx: ContextDep, request: RunRequest) -> RunOut:
     """Run a job by hand (e.g. render proofs for a session), optionally on chosen image keys
     with their edit recipes. Render workers pick it up; follow it with GET /runs/{id}."""
     return await service.start_manual_run(ctx, request)
+
+
+@router.post("/plan", response_model=RunPlanOut)
+async def plan_run(ctx: ContextDep, request: RunRequest) -> RunPlanOut:
+    """What `POST /runs` with this body would render now (e.g. an invoice's ordered images with
+    their line crops), without starting anything: change the selection with `image_ids` or
+    `keys`, then start it."""
+    return await service.plan_manual_run(ctx, request)
 
 
 @router.get("", response_model=list[RunOut])

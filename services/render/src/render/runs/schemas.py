@@ -16,8 +16,9 @@ RunStatus = Literal["planning", "rendering", "completed", "failed"]
 class RunRequest(BaseModel):
     """Start a run by hand, one of two ways:
 
-    - a job's run: `job_id`, `entity_kind`, `entity_id`, `session_id`; `keys` (with optional
-      per-key recipes) replaces the job's image selection;
+    - a job's run: `job_id`, `entity_kind`, `entity_id`, `session_id`; `image_ids` keeps only
+      those of the job's selection (with their recipes and line crops); `keys` (with optional
+      per-key recipes) replaces the job's selection;
     - an ad-hoc run through named profiles (e.g. delivery): `session_id`, `profile_ids`, and
       optionally `keys` or `image_ids` to render only those of the session's images (default:
       all its hi-res images, each with its recipe); `reference` is echoed in the run's events.
@@ -41,11 +42,30 @@ class RunRequest(BaseModel):
             raise ValueError("give either job_id or profile_ids")
         if self.job_id is not None and self.entity_id is None:
             raise ValueError("a job's run needs entity_id")
-        if self.job_id is not None and self.image_ids is not None:
-            raise ValueError("image_ids belong to runs through profile_ids")
         if self.keys is not None and self.image_ids is not None:
             raise ValueError("give keys or image_ids, not both")
         return self
+
+
+class PlannedRender(BaseModel):
+    """One render a run would make: an image (or order line) through one profile."""
+
+    image_id: str | None
+    key: str
+    name: str
+    profile_id: str
+    profile_version: int
+    line_id: str | None
+    product: str
+    recipe: dict[str, Any] | None
+
+
+class RunPlanOut(BaseModel):
+    """What a run started now would render (nothing stored); `problem` when nothing."""
+
+    session_id: str | None
+    problem: str | None
+    renders: list[PlannedRender]
 
 
 class RunOut(BaseModel):

@@ -41,7 +41,7 @@ from render.runs.render_sets import (
     recipe_for,
 )
 from render.runs.repository import RUNS, OutputRepository, RunRepository
-from render.runs.schemas import RunOut, RunRequest
+from render.runs.schemas import PlannedRender, RunOut, RunPlanOut, RunRequest
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,44 @@ async def on_status_changed(ctx: RenderContext, event: StatusChange, event_id: s
 
 async def start_manual_run(ctx: RenderContext, request: RunRequest) -> RunOut:
     """A job's run by hand, or an ad-hoc run through named profiles (contract B)."""
-    run_id = f"run_{uuid.uuid4().hex[:16]}"
+    job, planning = await _manual(ctx, request)
+    run = await start_run(
+        ctx,
+        run_id=f"run_{uuid.uuid4().hex[:16]}",
+        job=job,
+        trigger="manual",
+        reference=request.reference,
+        **planning,
+    )
+    return run_out(run)
+
+
+async def plan_manual_run(ctx: RenderContext, request: RunRequest) -> RunPlanOut:
+    """What `start_manual_run` would render now, stored nowhere: the studio looks, changes the
+    selection (`image_ids` or `keys`) and then starts the run."""
+    job, planning = await _manual(ctx, request)
+    plan = await plan_run(ctx, run_id="plan", job=job, **planning)
+    return RunPlanOut(
+        session_id=plan.session_id,
+        problem=plan.problem,
+        renders=[
+            PlannedRender(
+                image_id=t["image_id"],
+                key=t["key"],
+                name=t["image_label"],
+                profile_id=t["profile"]["id"],
+                profile_version=t["profile"]["version"],
+                line_id=t["line_id"],
+                product=t["product"],
+                recipe=t["recipe"],
+            )
+            for t in plan.tasks
+        ],
+    )
+
+
+async def _manual(ctx: RenderContext, request: RunRequest) -> tuple[Document, dict[str, Any]]:
+    """The job (an ad-hoc one for `profile_ids`) and the planning arguments of a manual run."""
     recipes = {k: r.model_dump(mode="json") for k, r in request.recipes.items()}
     if request.profile_ids is not None:
         await _check_profiles_exist(ctx, request.profile_ids)
@@ -133,19 +170,13 @@ async def start_manual_run(ctx: RenderContext, request: RunRequest) -> RunOut:
             "profile_ids": request.profile_ids,
             "images": {"kind": "all", "folder": "hires"},
         }
-        run = await start_run(
-            ctx,
-            run_id=run_id,
-            job=adhoc,
-            trigger="manual",
-            entity_kind=request.entity_kind,
-            entity_id=request.entity_id or request.session_id,
-            session_id=request.session_id,
-            only=Picked(request.keys, request.image_ids),
-            recipes=recipes,
-            reference=request.reference,
-        )
-        return run_out(run)
+        return adhoc, {
+            "entity_kind": request.entity_kind,
+            "entity_id": request.entity_id or request.session_id,
+            "session_id": request.session_id,
+            "only": Picked(request.keys, request.image_ids),
+            "recipes": recipes,
+        }
     assert request.job_id is not None
     assert request.entity_id is not None
     job = await load_job(ctx, request.job_id)
@@ -154,19 +185,14 @@ async def start_manual_run(ctx: RenderContext, request: RunRequest) -> RunOut:
             f"Job {request.job_id} renders {job['entity_kind']}s, not {request.entity_kind}s.",
             detail={"job_entity_kind": job["entity_kind"]},
         )
-    run = await start_run(
-        ctx,
-        run_id=run_id,
-        job=job,
-        trigger="manual",
-        entity_kind=request.entity_kind,
-        entity_id=request.entity_id,
-        session_id=request.session_id,
-        keys=request.keys,
-        recipes=recipes,
-        reference=request.reference,
-    )
-    return run_out(run)
+    return job, {
+        "entity_kind": request.entity_kind,
+        "entity_id": request.entity_id,
+        "session_id": request.session_id,
+        "keys": request.keys,
+        "only": Picked(image_ids=request.image_ids) if request.image_ids is not None else None,
+        "recipes": recipes,
+    }
 
 
 async def _check_profiles_exist(ctx: RenderContext, profile_ids: list[str]) -> None:
@@ -198,29 +224,30 @@ class Picked:
         return render_set.model_copy(update={"items": items})
 
 
-async def start_run(
+@dataclass(frozen=True)
+class Plan:
+    """What a run would render: its tasks, or the problem that leaves nothing to render."""
+
+    tasks: list[Document]
+    profiles: list[Document]
+    render_set: RenderSet | None
+    session_id: str | None
+    problem: str | None
+
+
+async def plan_run(
     ctx: RenderContext,
     *,
     run_id: str,
     job: Document,
-    trigger: str,
     entity_kind: str,
     entity_id: str,
     session_id: str | None,
     keys: list[str] | None = None,
     only: Picked | None = None,
     recipes: dict[str, Any] | None = None,
-    reference: str | None = None,
-) -> Document:
-    """Plan the run (its images from workflow's render set), then store it and its task
-    messages in one write; the relay puts them on `render.tasks` for the workers.
-
-    Idempotent on the run id: a redelivered status event finds the run and changes nothing.
-    """
-    repository = RunRepository(ctx.db)
-    existing = await repository.get(run_id)
-    if existing is not None:
-        return existing
+) -> Plan:
+    """The run's images (workflow's render set, or the keys given) times the job's profiles."""
     profiles = await ProfileRepository(ctx.db).get_many(job["profile_ids"])
     by_id = {p["_id"]: p for p in profiles}
     pinned = [
@@ -260,13 +287,57 @@ async def start_run(
             run_id, session_id or "", render_set, pinned, job.get("crop_name"), recipes or {}
         )
     )
+    if len(tasks) > MAX_TASKS:
+        problem = f"the run would make {len(tasks)} renders, more than {MAX_TASKS} in one run"
+        tasks = []
+    return Plan(tasks, pinned, render_set, session_id, problem)
+
+
+async def start_run(
+    ctx: RenderContext,
+    *,
+    run_id: str,
+    job: Document,
+    trigger: str,
+    entity_kind: str,
+    entity_id: str,
+    session_id: str | None,
+    keys: list[str] | None = None,
+    only: Picked | None = None,
+    recipes: dict[str, Any] | None = None,
+    reference: str | None = None,
+) -> Document:
+    """Plan the run (its images from workflow's render set), then store it and its task
+    messages in one write; the relay puts them on `render.tasks` for the workers.
+
+    Idempotent on the run id: a redelivered status event finds the run and changes nothing.
+    """
+    repository = RunRepository(ctx.db)
+    existing = await repository.get(run_id)
+    if existing is not None:
+        return existing
+    plan = await plan_run(
+        ctx,
+        run_id=run_id,
+        job=job,
+        entity_kind=entity_kind,
+        entity_id=entity_id,
+        session_id=session_id,
+        keys=keys,
+        only=only,
+        recipes=recipes,
+    )
+    tasks, pinned, render_set, session_id, problem = (
+        plan.tasks,
+        plan.profiles,
+        plan.render_set,
+        plan.session_id,
+        plan.problem,
+    )
     reused = await _reused_outputs(ctx, tasks, pinned)
     now = _now()
     deliver = any(p["content"].get("deliver") for p in pinned)
     expiry = [p["content"]["link_expiry_days"] for p in pinned if p["content"].get("deliver")]
-    if len(tasks) > MAX_TASKS:
-        problem = f"the run would make {len(tasks)} renders, more than {MAX_TASKS} in one run"
-        tasks, reused = [], []
     done = {r["task_id"] for r in reused}
     messages = [ctx.event(task_message(t), subject=t["_id"]) for t in tasks if t["_id"] not in done]
     inserted = await repository.insert(
