@@ -11,14 +11,17 @@ is reused. Rounds alternate the stacks (the order flips every round); a round is
 from POST /runs until GET /runs/{id} says completed. Prints the median throughput ratio with
 its spread, the workers' CPU time per render (psutil), how the tasks split over the members
 (Kafka spreads partitions, and the task id picks the partition) and the load average; then
-removes its databases, topics and objects. The machine is shared: a high load average means
-the second process had no free core to run on, so repeat the run.
+removes its databases, topics and objects. For comparison it then measures the pixel pipeline
+alone (the same renders from local files, no servers) in one plain process and in two: what the
+machine's cores give at that moment. The machine is shared: a high load average means the
+second process had no free core to run on, so repeat the run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import signal
 import socket
@@ -207,19 +210,65 @@ async def one_run(
         "seconds": seconds,
         "renders_per_s": len(keys) / seconds,
         "cpu_per_render_s": cpu_s / len(keys),
+        # Cores the worker kept busy on average: near its process count on an idle machine.
+        "cores_used": cpu_s / seconds,
         "largest_share": max(split.values()) / len(keys),
     }
 
 
-async def upload(storage: S3Storage, bucket: str, session: str) -> list[str]:
-    photos = [
+def photos() -> list[bytes]:
+    return [
         cases.make_photo(*PHOTO, seed=seed, icc=cases.adobe_rgb_icc() if seed % 2 else None)
         for seed in range(4)
     ]
+
+
+# The machine's own scaling, for comparison: the same renders in 1 or 2 plain processes, no I/O.
+
+
+def _render_files(paths: list[str]) -> int:
+    from render.imaging.pipeline import render
+    from render.imaging.specs import FileFormat, OutputSize, RenderSpec
+
+    spec = RenderSpec(size=OutputSize(long_edge_px=2048), dpi=72, format=FileFormat(quality=85))
+    for path in paths:
+        render(Path(path).read_bytes(), spec)
+    return len(paths)
+
+
+def pipeline_scaling(folder: Path) -> dict[str, float]:
+    """Median renders/s of the pixel pipeline alone in one process and in two (alternating)."""
+    paths = []
+    for n, body in enumerate(photos()):
+        paths.append(str(folder / f"photo{n}.jpg"))
+        Path(paths[-1]).write_bytes(body)
+    work = paths * 3
+    spawn = multiprocessing.get_context("spawn")
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    with spawn.Pool(1) as one, spawn.Pool(2) as two:
+        pools = {1: one, 2: two}
+        for pool in pools.values():
+            pool.map(_render_files, [paths[:1]] * 2)  # warm: imports, first-call costs
+        for index in range(ROUNDS):
+            for processes in (1, 2) if index % 2 == 0 else (2, 1):
+                started = time.perf_counter()
+                chunks = [work[i::processes] for i in range(processes)]
+                done = sum(pools[processes].map(_render_files, chunks))
+                rates[processes].append(done / (time.perf_counter() - started))
+    ratios = [b / a for a, b in zip(rates[1], rates[2], strict=True)]
+    return {
+        "one_per_s": statistics.median(rates[1]),
+        "two_per_s": statistics.median(rates[2]),
+        **{f"ratio_{k}": v for k, v in summary(ratios).items()},
+    }
+
+
+async def upload(storage: S3Storage, bucket: str, session: str) -> list[str]:
+    photos_ = photos()
     keys = [f"sessions/{session}/hires/IMG_{n:04d}.jpg" for n in range(IMAGES)]
     await storage.ensure_bucket(bucket)
     for n, key in enumerate(keys):
-        await storage.put(bucket, key, photos[n % len(photos)], content_type="image/jpeg")
+        await storage.put(bucket, key, photos_[n % len(photos_)], content_type="image/jpeg")
     return keys
 
 
@@ -298,6 +347,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="bench-render-worker-") as folder:
         measured = asyncio.run(measure(Path(folder)))
+        machine = pipeline_scaling(Path(folder))
     load_end = os.getloadavg()[0]
     results, ratio = measured["results"], measured["ratio"]
 
@@ -313,7 +363,14 @@ def main() -> None:
             f" -> {median(2, 'renders_per_s'):.2f} renders/s; worker CPU per render"
             f" {1000 * median(1, 'cpu_per_render_s'):.0f} ms with one process,"
             f" {1000 * median(2, 'cpu_per_render_s'):.0f} ms with two; the busiest member"
-            f" took {100 * median(2, 'largest_share'):.0f}% of a run's tasks",
+            f" took {100 * median(2, 'largest_share'):.0f}% of a run's tasks; cores kept busy"
+            f" {median(1, 'cores_used'):.2f} and {median(2, 'cores_used'):.2f}",
+        ),
+        (
+            "for comparison: the pixel pipeline alone, 2 processes vs 1 (no I/O)",
+            f"{machine['ratio_median']:.2f}x (±{machine['ratio_spread_pct']:.0f}%)",
+            f"{machine['one_per_s']:.2f} -> {machine['two_per_s']:.2f} renders/s: what this"
+            " machine's two cores give right now",
         ),
         (
             "load average (1 min) at start / end",
@@ -327,6 +384,7 @@ def main() -> None:
         "ratio": ratio,
         "one_process": {k: median(1, k) for k in results[1][0]},
         "two_processes": {k: median(2, k) for k in results[2][0]},
+        "pipeline_alone": machine,
         "load_average": {"start": load_start, "end": load_end},
     }
     report("render_worker", rows, figures)
