@@ -112,7 +112,7 @@ async def delete_closure(closure_id: str, service: SchedulingDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/availability")
+@router.get("/availability", responses={404: {"description": "No such session type or resource"}})
 async def availability(
     service: SchedulingDep,
     session_type_id: str,

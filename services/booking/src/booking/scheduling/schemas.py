@@ -40,7 +40,9 @@ class SessionTypeIn(Strict):
     duration_minutes: Minutes = Field(gt=0)
     buffer_after_minutes: Minutes = 0
     start_every_minutes: Minutes = Field(default=30, gt=0)
-    deposit_minor: int = Field(default=0, ge=0)
+    # At most Stripe's largest charge (999,999.99 in a two-decimal currency); an amount past
+    # 64 bits could not even be stored (a 500, found by `make fuzz`).
+    deposit_minor: int = Field(default=0, ge=0, le=99_999_999)
     currency: Currency = "usd"
     colour: Colour = "#4a90d9"
     bookable_online: bool = False
@@ -128,7 +130,7 @@ class Reschedule(Strict):
     starts_at: AwareDatetime
     resource_ids: list[str] = Field(default_factory=list)
     # The version the caller saw; a change made meanwhile answers 409.
-    version: int
+    version: int = Field(ge=0, le=2**53)
     outside_hours: bool = False
 
 

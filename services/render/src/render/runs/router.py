@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
@@ -13,14 +13,18 @@ from render.runs.schemas import RunOut, RunPlanOut, RunRequest
 router = APIRouter(prefix="/runs", tags=["runs"])
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=RunOut)
+# The job named by `job_id` is looked up first: none with that id is a 404.
+NO_SUCH_JOB: dict[int | str, dict[str, Any]] = {404: {"description": "No render job has job_id"}}
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=RunOut, responses=NO_SUCH_JOB)
 async def start_run(ctx: ContextDep, request: RunRequest) -> RunOut:
     """Run a job by hand (e.g. render proofs for a session), optionally on chosen image keys
     with their edit recipes. Render workers pick it up; follow it with GET /runs/{id}."""
     return await service.start_manual_run(ctx, request)
 
 
-@router.post("/plan", response_model=RunPlanOut)
+@router.post("/plan", response_model=RunPlanOut, responses=NO_SUCH_JOB)
 async def plan_run(ctx: ContextDep, request: RunRequest) -> RunPlanOut:
     """What `POST /runs` with this body would render now (e.g. an invoice's ordered images with
     their line crops), without starting anything: change the selection with `image_ids` or
