@@ -11,9 +11,6 @@ every event again (what Stripe does on a timeout): those must change nothing.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import sys
 import time
 import uuid
@@ -28,6 +25,7 @@ sys.path.append(str(Path(__file__).resolve().parent))
 from _harness import percentile, report, summary  # noqa: E402
 
 from booking.config import BookingSettings  # noqa: E402
+from booking.testing import stripe_event, stripe_signature  # noqa: E402
 from kit.mongo import connect_mongo  # noqa: E402
 from kit.settings import InfraSettings  # noqa: E402
 from kit.testing import build_app, running  # noqa: E402
@@ -63,23 +61,16 @@ def payment(payment_id: str) -> dict[str, Any]:
 
 
 def signed(payment_id: str, secret: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(
+    body = stripe_event(
+        "payment_intent.succeeded",
         {
-            "id": f"evt_{payment_id}",
-            "object": "event",
-            "type": "payment_intent.succeeded",
-            "data": {
-                "object": {
-                    "id": f"pi_{payment_id}",
-                    "object": "payment_intent",
-                    "metadata": {"payment_id": payment_id},
-                }
-            },
-        }
-    ).encode()
-    ts = int(time.time())
-    mac = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-    return body, {"Stripe-Signature": f"t={ts},v1={mac}"}
+            "id": f"pi_{payment_id}",
+            "object": "payment_intent",
+            "metadata": {"payment_id": payment_id},
+        },
+        f"evt_{payment_id}",
+    )
+    return body, stripe_signature(body, secret)
 
 
 async def main() -> None:

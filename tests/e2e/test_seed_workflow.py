@@ -11,13 +11,9 @@ and the rendered files are opened and measured.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 import json
 import re
-import time
-import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +21,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from booking.config import BookingSettings
+from booking.testing import checkout_completed, stripe_signature
 from kit.settings import InfraSettings
 from kit.testing import eventually, read_topic
 
@@ -67,37 +65,10 @@ def next_monday_at(hour: int) -> datetime:
     return datetime(monday.year, monday.month, monday.day, hour, tzinfo=UTC)
 
 
-def signed_stripe_event(event_type: str, obj: Json) -> tuple[bytes, dict[str, str]]:
-    """A Stripe event as Stripe signs it, with the booking service's webhook secret."""
-    from booking.config import BookingSettings
-
-    body = json.dumps(
-        {
-            "id": f"evt_{uuid.uuid4().hex}",
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "data": {"object": obj},
-        }
-    ).encode()
-    timestamp = int(time.time())
-    secret = BookingSettings().secret("stripe_webhook_secret")
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return body, {"Stripe-Signature": f"t={timestamp},v1={mac}", "Content-Type": "application/json"}
-
-
 async def pay_through_stripe(client: httpx.AsyncClient, payment_id: str) -> None:
-    body, headers = signed_stripe_event(
-        "checkout.session.completed",
-        {
-            "id": f"cs_test_{uuid.uuid4().hex[:12]}",
-            "object": "checkout.session",
-            "client_reference_id": payment_id,
-            "metadata": {"payment_id": payment_id},
-            "payment_status": "paid",
-            "payment_intent": f"pi_{uuid.uuid4().hex[:20]}",
-        },
-    )
+    """Stripe's webhook for a paid checkout, signed with the booking service's secret."""
+    body = checkout_completed(payment_id)
+    headers = stripe_signature(body, BookingSettings().secret("stripe_webhook_secret"))
     answer = ok(await client.post("/public/payments/stripe-webhook", content=body, headers=headers))
     assert answer["outcome"] == "applied", answer
 

@@ -3,11 +3,6 @@ online session types, and signed Stripe webhook events."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
@@ -19,6 +14,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from booking.config import BookingSettings
+from booking.testing import checkout_completed, stripe_event, stripe_signature
 from kit.mongo import Document
 from kit.testing import build_app, running
 
@@ -113,34 +109,14 @@ def booking_request(type_id: str, starts_at: str, email: str, **client: Any) -> 
 
 
 def signed_event(event_type: str, obj: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(
-        {
-            "id": f"evt_{uuid.uuid4().hex}",
-            "object": "event",
-            "type": event_type,
-            "created": int(time.time()),
-            "data": {"object": obj},
-        }
-    ).encode()
-    timestamp = int(time.time())
-    secret = BookingSettings().secret("stripe_webhook_secret")
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return body, {"Stripe-Signature": f"t={timestamp},v1={mac}"}
+    body = stripe_event(event_type, obj)
+    return body, stripe_signature(body, BookingSettings().secret("stripe_webhook_secret"))
 
 
 async def pay_checkout(client: httpx.AsyncClient, payment_id: str) -> httpx.Response:
-    body, headers = signed_event(
-        "checkout.session.completed",
-        {
-            "id": f"cs_test_{uuid.uuid4().hex[:12]}",
-            "object": "checkout.session",
-            "client_reference_id": payment_id,
-            "metadata": {"payment_id": payment_id},
-            "payment_status": "paid",
-            "payment_intent": f"pi_{uuid.uuid4().hex[:20]}",
-        },
-    )
-    return await client.post(WEBHOOK, content=body, headers=headers)
+    body = checkout_completed(payment_id)
+    secret = BookingSettings().secret("stripe_webhook_secret")
+    return await client.post(WEBHOOK, content=body, headers=stripe_signature(body, secret))
 
 
 Pay = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]

@@ -4,10 +4,6 @@ service's own secret."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -17,6 +13,8 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from booking.config import BookingSettings
+from booking.testing import checkout_completed as paid_checkout
+from booking.testing import stripe_signature
 from kit.mongo import Document
 from kit.testing import build_app, running
 
@@ -49,37 +47,12 @@ def webhook_secret() -> str:
 
 
 def signed(body: bytes, *, secret: str | None = None, at: int | None = None) -> dict[str, str]:
-    timestamp = int(time.time()) if at is None else at
-    mac = hmac.new(
-        (secret or webhook_secret()).encode(), f"{timestamp}.".encode() + body, hashlib.sha256
-    ).hexdigest()
-    return {"Stripe-Signature": f"t={timestamp},v1={mac}", "Content-Type": "application/json"}
-
-
-def stripe_event(event_type: str, obj: dict[str, Any], event_id: str | None = None) -> bytes:
-    event = {
-        "id": event_id or f"evt_{uuid.uuid4().hex}",
-        "object": "event",
-        "type": event_type,
-        "created": int(time.time()),
-        "livemode": False,
-        "data": {"object": obj},
-    }
-    return json.dumps(event).encode()
+    return stripe_signature(body, secret or webhook_secret(), at=at)
 
 
 def checkout_completed(payment: dict[str, Any], event_id: str | None = None) -> bytes:
-    return stripe_event(
-        "checkout.session.completed",
-        {
-            "id": payment["stripe_checkout_session"],
-            "object": "checkout.session",
-            "client_reference_id": payment["id"],
-            "metadata": {"payment_id": payment["id"]},
-            "payment_status": "paid",
-            "payment_intent": f"pi_{uuid.uuid4().hex[:20]}",
-        },
-        event_id,
+    return paid_checkout(
+        payment["id"], checkout_session=payment["stripe_checkout_session"], event_id=event_id
     )
 
 

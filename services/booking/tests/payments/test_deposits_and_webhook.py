@@ -8,10 +8,11 @@ from typing import Any
 
 import httpx
 
+from booking.testing import stripe_event
 from kit.settings import InfraSettings
 from kit.testing import read_topic
 
-from .conftest import Send, Studio, checkout_completed, created, signed, stripe_event
+from .conftest import Send, Studio, checkout_completed, created, signed
 
 
 async def payment_events(infra: InfraSettings, payment_id: str) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ import httpx
 from booking.config import BookingSettings
 from booking.consumers import subscriptions
 from booking.main import service_spec
+from booking.testing import stripe_event
 from kit.consumers import consume
 from kit.events.contracts.workflow import InvoiceCreated
 from kit.events.envelope import Envelope, source_of
@@ -21,7 +22,7 @@ from kit.events.kafka import EventPublisher, ensure_topics
 from kit.settings import InfraSettings
 from kit.testing import eventually, read_topic
 
-from .conftest import Send, created, stripe_event
+from .conftest import Send, created
 
 
 async def publish_invoice(
