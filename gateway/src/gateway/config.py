@@ -40,6 +40,7 @@ class GatewaySettings(ServiceSettings):
     login_window_seconds: int = 60
     login_per_address: int = 30
     login_per_account: int = 10
+    bootstrap_per_address: int = 5
     pin_window_seconds: int = 60
     pin_per_address: int = 20
     pin_per_link: int = 5

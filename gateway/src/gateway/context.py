@@ -36,6 +36,11 @@ class GatewayContext:
         return Limit("login", s.login_per_account, s.login_window_seconds)
 
     @property
+    def bootstrap_limit(self) -> Limit:
+        s = self.settings
+        return Limit("bootstrap", s.bootstrap_per_address, s.login_window_seconds)
+
+    @property
     def pin_limit(self) -> Limit:
         s = self.settings
         return Limit("pin", s.pin_per_address, s.pin_window_seconds)

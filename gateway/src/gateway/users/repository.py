@@ -14,12 +14,15 @@ from kit.mongo import Document
 
 USERS = "users"
 REFRESH_TOKENS = "refresh_tokens"
+# One document, `_id` "first-owner": who claimed the first-run owner creation, and when.
+BOOTSTRAP = "bootstrap"
 
 
 class UserRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._users = db[USERS]
         self._refresh = db[REFRESH_TOKENS]
+        self._bootstrap = db[BOOTSTRAP]
 
     async def insert(self, user: Document) -> None:
         try:
@@ -32,6 +35,22 @@ class UserRepository:
             await self._users.insert_one(user)
         except DuplicateKeyError:
             return False
+        return True
+
+    async def any_user(self) -> bool:
+        return await self._users.find_one({}, {"_id": 1}) is not None
+
+    async def claim_bootstrap(self, email: str, now: dt.datetime, stale: dt.datetime) -> bool:
+        """Claim the first-run owner creation; False when another claim, not older than
+        `stale`, holds it (a claim whose process died before creating the owner goes stale)."""
+        try:
+            await self._bootstrap.insert_one({"_id": "first-owner", "email": email, "at": now})
+        except DuplicateKeyError:
+            taken = await self._bootstrap.find_one_and_update(
+                {"_id": "first-owner", "at": {"$lt": stale}},
+                {"$set": {"email": email, "at": now}},
+            )
+            return taken is not None
         return True
 
     async def get(self, user_id: str) -> Document | None:

@@ -9,7 +9,17 @@ from fastapi import APIRouter, Depends, Path, Request, status
 from gateway.access.policy import authorize
 from gateway.access.tokens import Principal
 from gateway.context import ContextDep, PrincipalDep, address_of
-from gateway.users.schemas import Login, Me, RefreshIn, TokenPair, UserChange, UserIn, UserOut
+from gateway.users.schemas import (
+    BootstrapState,
+    Login,
+    Me,
+    OwnerIn,
+    RefreshIn,
+    TokenPair,
+    UserChange,
+    UserIn,
+    UserOut,
+)
 
 router = APIRouter(tags=["users"])
 
@@ -30,6 +40,31 @@ async def login(body: Login, request: Request, context: ContextDep) -> TokenPair
     await context.limiter.hit(context.login_limit, "address", address_of(request))
     await context.limiter.hit(context.login_account_limit, "account", body.email)
     return await context.users.login(body.email, body.password)
+
+
+@router.get("/auth/bootstrap")
+async def bootstrap_state(context: ContextDep) -> BootstrapState:
+    """Whether the studio still needs its first owner (no user exists yet)."""
+    return BootstrapState(needed=await context.users.bootstrap_needed())
+
+
+@router.post(
+    "/auth/bootstrap",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: {"description": "A user exists already: the first run is over."},
+        429: {"description": "Too many attempts from this address."},
+    },
+)
+async def bootstrap_owner(body: OwnerIn, request: Request, context: ContextDep) -> TokenPair:
+    """First run only: create the studio's owner and log them in.
+
+    Works only while the gateway has no user at all (afterwards 409, and the owner manages
+    users through `/users`); rate limited per address. Automated installs set
+    `GATEWAY_OWNER_EMAIL` and `GATEWAY_OWNER_PASSWORD` instead.
+    """
+    await context.limiter.hit(context.bootstrap_limit, "address", address_of(request))
+    return await context.users.bootstrap_owner(body.email, body.password)
 
 
 @router.post("/auth/refresh", responses={401: {}})

@@ -50,6 +50,18 @@ class UserIn(BaseModel):
     role: Role
 
 
+class OwnerIn(BaseModel):
+    """The first owner, made on the first run."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: Email
+    password: NewPassword
+
+
+class BootstrapState(BaseModel):
+    needed: bool
+
+
 class UserChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     password: NewPassword | None = None

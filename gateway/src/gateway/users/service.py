@@ -19,6 +19,8 @@ from kit.mongo import Document
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so a login takes as long whether or not the user exists.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
+# A first-run claim whose process died before it created the owner frees itself after this.
+_BOOTSTRAP_CLAIM_LIFE = dt.timedelta(seconds=60)
 
 
 def _now() -> dt.datetime:
@@ -70,6 +72,31 @@ class UserService:
             "created_at": _now(),
         }
         return await self._users.insert_if_absent(user)
+
+    async def bootstrap_needed(self) -> bool:
+        return not await self._users.any_user()
+
+    async def bootstrap_owner(self, email: str, password: str) -> TokenPair:
+        """Create the studio's first owner and log them in; only while no user exists."""
+        refused = Conflict(
+            "The studio already has its owner; log in instead.", detail={"bootstrap": "done"}
+        )
+        if await self._users.any_user():
+            raise refused
+        now = _now()
+        if not await self._users.claim_bootstrap(email, now, now - _BOOTSTRAP_CLAIM_LIFE):
+            raise refused
+        if await self._users.any_user():  # an owner from configuration started meanwhile
+            raise refused
+        user = {
+            "_id": email,
+            "password_hash": await _hash(password),
+            "role": Role.OWNER.value,
+            "disabled": False,
+            "created_at": now,
+        }
+        await self._users.insert(user)
+        return await self._pair(user)
 
     async def create(self, new: UserIn) -> UserOut:
         user = {
