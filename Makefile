@@ -15,7 +15,7 @@ SERVERS := infra/local/servers.sh
 SERVICES := infra/local/services.sh
 BENCHES := $(patsubst bench/%.py,%,$(filter-out bench/_%.py,$(wildcard bench/*.py)))
 
-.PHONY: help install run stop status test test-fast fuzz lint fmt bench clean $(addprefix bench-,$(BENCHES))
+.PHONY: help install web-assets browser run stop status test test-fast fuzz lint fmt bench clean $(addprefix bench-,$(BENCHES))
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -25,14 +25,36 @@ $(UV):
 	$(PYTHON) -m venv $(STUDIO_CACHE)/uv-$(UV_VERSION)
 	$(STUDIO_CACHE)/uv-$(UV_VERSION)/bin/pip install --quiet uv==$(UV_VERSION)
 
-install: $(UV) ## install uv, the Python packages (locked) and the local servers
+install: $(UV) web-assets ## install uv, the Python packages (locked), the local servers, the web app's browser libraries
 	$(UV) sync --frozen --python $(PYTHON) --quiet
 	$(SERVERS) install
 
-run: install ## start the servers and the six services on 127.0.0.1, wait until ready
+# The web app's browser libraries: npm packages at the versions pinned in web/package-lock.json,
+# copied into the static folder it serves (no CDN at run time, no bundler).
+WEB_VENDOR := web/src/web/static/vendor
+web-assets: $(WEB_VENDOR)/.installed ## the web app's browser libraries from npm (pinned)
+$(WEB_VENDOR)/.installed: web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is not installed; the web app's browser libraries come from the npm registry." >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error --cache "$(STUDIO_CACHE)/npm-cache"
+	rm -rf $(WEB_VENDOR) && mkdir -p $(WEB_VENDOR)
+	cp web/node_modules/htmx.org/dist/htmx.min.js $(WEB_VENDOR)/htmx.min.js
+	cp web/node_modules/@alpinejs/csp/dist/cdn.min.js $(WEB_VENDOR)/alpine-csp.min.js
+	cp web/node_modules/sortablejs/Sortable.min.js $(WEB_VENDOR)/sortable.min.js
+	cp web/node_modules/tinykeys/dist/tinykeys.umd.js $(WEB_VENDOR)/tinykeys.umd.js
+	touch $@
+
+# Debian's chromium for the web app's browser tests (Playwright cannot download its own here).
+browser: ## install Debian's chromium for the browser tests when it is missing
+	@command -v chromium >/dev/null || { \
+	  echo "make: installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: install ## start the servers, the services and the web app on 127.0.0.1, wait until ready
 	STUDIO_PROFILE=run $(SERVERS) start
 	STUDIO_PROFILE=run $(SERVICES) start
-	@echo "The platform is up: the front door is http://127.0.0.1:8000 (make stop ends it)."
+	@echo ""
+	@echo "The studio is up: open http://127.0.0.1:$${WEB_PORT:-8080} (the first visit creates the owner)."
+	@echo "The API's front door is http://127.0.0.1:8000 (docs: /docs/all). make stop ends it all."
 
 stop: ## stop everything `make run` started
 	STUDIO_PROFILE=run $(SERVICES) stop
@@ -44,7 +66,7 @@ status: ## what is running
 
 # The test servers have their own ports and data (.local/test), start from empty data,
 # and are stopped whatever the outcome. Tests that stop a shared server run last, alone.
-test: lint ## lint, then run every test against real servers of its own, then stop them
+test: lint browser ## lint, then run every test against real servers of its own, then stop them
 	@STUDIO_PROFILE=test $(SERVERS) reset >/dev/null; \
 	trap 'STUDIO_PROFILE=test $(SERVERS) stop >/dev/null' EXIT; \
 	STUDIO_PROFILE=test $(SERVERS) start && \
@@ -67,7 +89,7 @@ fuzz: install ## fuzz every API through the gateway: no 5xx, answers as document
 lint: install ## ruff and mypy
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy libs/kit/src services/*/src gateway/src
+	.venv/bin/mypy libs/kit/src services/*/src gateway/src web/src
 
 fmt: install ## format and fix what ruff can
 	.venv/bin/ruff format .

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts, stops and reports the six Python processes of the platform on 127.0.0.1.
+# Starts, stops and reports the Python processes of the platform on 127.0.0.1.
 #
 #   infra/local/services.sh start|stop|status [service ...]
 #
@@ -16,8 +16,9 @@ profile=${STUDIO_PROFILE:-run}
 state=${STUDIO_STATE_DIR:-$repo/.local/$profile}
 python=${STUDIO_PYTHON:-$repo/.venv/bin/python}
 
-# Start order: the gateway last, since its readiness includes every other service's.
-all_services=(booking workflow render delivery maps gateway)
+# Start order: the gateway after the services, since its readiness includes every other
+# service's; the web app last, since it calls only the gateway.
+all_services=(booking workflow render delivery maps gateway web)
 
 port_of() {
   case "$1" in
@@ -27,6 +28,7 @@ port_of() {
     render) echo "${RENDER_PORT:-8003}" ;;
     delivery) echo "${DELIVERY_PORT:-8004}" ;;
     maps) echo "${MAPS_PORT:-8005}" ;;
+    web) echo "${WEB_PORT:-8080}" ;;
   esac
 }
 
@@ -35,7 +37,12 @@ pidfile() { echo "$state/pids/service-$1.pid"; }
 running() { local f; f=$(pidfile "$1"); [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-src_of() { if [ "$1" = gateway ]; then echo "$repo/gateway/src/gateway"; else echo "$repo/services/$1/src/$1"; fi; }
+src_of() {
+  case "$1" in
+    gateway|web) echo "$repo/$1/src/$1" ;;
+    *) echo "$repo/services/$1/src/$1" ;;
+  esac
+}
 
 # The background processes of a service: the modules among consumers/worker that it has.
 background_of() {
@@ -103,12 +110,13 @@ case "$cmd" in
     [ -x "$python" ] || die "no virtualenv at $repo/.venv; run 'make install' first."
     set -a; . "$state/env"; set +a
     for s in "${services[@]}"; do
-      [ "$s" = gateway ] && for u in "${services[@]}"; do [ "$u" = gateway ] || wait_ready "$u"; done
+      [ "$s" = gateway ] && for u in "${services[@]}"; do [ "$u" = gateway ] || [ "$u" = web ] || wait_ready "$u"; done
       start_one "$s"
     done
     for s in "${services[@]}"; do wait_ready "$s"; done
     for s in "${services[@]}"; do check_background "$s"; done
     for s in "${services[@]}"; do
+      [ "$s" = web ] && continue
       printf '%-9s http://127.0.0.1:%s  (docs: /docs, ready: /readyz)\n' "$s" "$(port_of "$s")"
     done ;;
   stop)

@@ -21,7 +21,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from fastapi import FastAPI
 
-SERVICES = ("booking", "workflow", "render", "delivery", "maps", "gateway")
+SERVICES = ("booking", "workflow", "render", "delivery", "maps", "gateway", "web")
 # infra/local/services.sh of the workspace this (editable) kit belongs to.
 SERVICES_SH = Path(__file__).resolve().parents[4] / "infra" / "local" / "services.sh"
 
@@ -91,9 +91,12 @@ def platform_env(name: str, ports: Mapping[str, int]) -> dict[str, str]:
     for service, port in ports.items():
         env[f"{service.upper()}_PORT"] = str(port)
         env[f"{service.upper()}_DATABASE"] = f"{name}_{service}"
-        if service != "gateway":
+        if service not in ("gateway", "web"):
             env[f"GATEWAY_{service.upper()}_URL"] = f"http://127.0.0.1:{port}"
     gateway = f"http://127.0.0.1:{ports['gateway']}"
+    if "web" in ports:
+        env["WEB_GATEWAY_URL"] = gateway
+        env["WEB_PUBLIC_URL"] = f"http://127.0.0.1:{ports['web']}"
     env |= {
         "BOOKING_PUBLIC_BASE_URL": gateway,
         "DELIVERY_PUBLIC_BASE_URL": gateway,

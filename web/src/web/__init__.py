@@ -1,0 +1,1 @@
+"""The studio's web app: screens rendered as HTML, every read and write through the gateway."""
