@@ -1,4 +1,4 @@
-"""The container definition parses, runs the real servers and all six services, pins every
+"""The container definition parses, runs the real servers, all six services and the web app, pins every
 image and gives every container a health check. (No Docker engine runs here to start it.)"""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def test_the_compose_file_pins_its_images_and_health_checks_every_container() ->
         "delivery",
         "maps",
         "gateway",
+        "web",
     }
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["mongo"]["image"].startswith("mongo:")  # the real MongoDB in containers
@@ -33,7 +34,7 @@ def test_the_compose_file_pins_its_images_and_health_checks_every_container() ->
         test = service.get("healthcheck", {}).get("test")
         assert test, f"{name} has no health check"
         assert test[0] in ("CMD", "CMD-SHELL"), f"{name}: health check {test!r} runs nothing"
-    for name in ("booking", "workflow", "render", "delivery", "maps", "gateway"):
+    for name in ("booking", "workflow", "render", "delivery", "maps", "gateway", "web"):
         dockerfile = services[name]["build"]["dockerfile"]
         assert (REPO / dockerfile).is_file(), f"{name}: {dockerfile} is missing"
         assert f"studio-{name}" in (REPO / dockerfile).read_text()
