@@ -15,7 +15,6 @@ import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,27 +24,22 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from kit.mongo import connect_mongo
 from kit.settings import InfraSettings
-from kit.testing import platform_env, platform_logs, platform_ports, services_sh, write_platform_env
+from kit.testing import platform_env, platform_ports, services_sh, write_platform_env
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from web_harness import OWNER_EMAIL, OWNER_PASSWORD, WebClient, login, new_user
+from web_harness import (
+    CHROMIUM,
+    OWNER_EMAIL,
+    OWNER_PASSWORD,
+    WebClient,
+    WebPlatform,
+    login,
+    new_user,
+)
 
-CHROMIUM = os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = Path(os.environ.get("STUDIO_TEST_OUTPUT", REPO / ".local" / "test" / "output"))
-
-
-@dataclass
-class WebPlatform:
-    web: str
-    gateway: str
-    state: Path
-    databases: dict[str, str]
-    topic_prefix: str
-
-    def logs(self, lines: int = 30) -> str:
-        return platform_logs(self.state, lines)
 
 
 def _free_block(size: int) -> int:

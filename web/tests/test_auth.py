@@ -4,9 +4,7 @@ every write, readable errors, and every screen sending a logged-out person to th
 from __future__ import annotations
 
 import httpx
-from web_harness import OWNER_EMAIL, OWNER_PASSWORD, WebClient, html, login, text_of
-
-from conftest import WebPlatform  # type: ignore[import-not-found]
+from web_harness import OWNER_EMAIL, OWNER_PASSWORD, WebClient, WebPlatform, html, login, text_of
 
 
 async def test_the_session_cookie_is_httponly_samesite_and_holds_no_token(

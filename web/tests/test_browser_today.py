@@ -10,9 +10,13 @@ from pathlib import Path
 
 import playwright
 from playwright.async_api import Browser, Page, expect
-from web_harness import OWNER_EMAIL, OWNER_PASSWORD, serious_accessibility_problems
-
-from conftest import CHROMIUM, WebPlatform  # type: ignore[import-not-found]
+from web_harness import (
+    CHROMIUM,
+    OWNER_EMAIL,
+    OWNER_PASSWORD,
+    WebPlatform,
+    serious_accessibility_problems,
+)
 
 
 def test_debians_chromium_is_the_major_version_playwright_was_built_for() -> None:

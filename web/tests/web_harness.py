@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,26 @@ import httpx
 from playwright.async_api import Page
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
+from kit.testing import platform_logs
+
+CHROMIUM = os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium")
 OWNER_EMAIL = "owner@web.studio.test"
 OWNER_PASSWORD = "the web owner's long password"
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@dataclass
+class WebPlatform:
+    """The platform the web tests run against: the web app's and the gateway's URLs."""
+
+    web: str
+    gateway: str
+    state: Path
+    databases: dict[str, str]
+    topic_prefix: str
+
+    def logs(self, lines: int = 30) -> str:
+        return platform_logs(self.state, lines)
 
 
 class WebClient:

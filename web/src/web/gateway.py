@@ -78,7 +78,10 @@ def _generic(status: int) -> str:
 
 def unreachable() -> GatewayError:
     return GatewayError(
-        503, "unavailable", "The studio's server cannot be reached right now; try again shortly."
+        503,
+        "unavailable",
+        "The studio's server cannot be reached right now; try again shortly.",
+        retry_after="5",
     )
 
 
