@@ -30,13 +30,16 @@ CHUNK = 1024 * 1024
 
 
 @contextlib.asynccontextmanager
-async def served(app: ASGIApp, *, lifespan: str = "off") -> AsyncIterator[str]:
-    """`app` behind a real uvicorn on a free loopback port; yields its base URL."""
+async def served(
+    app: ASGIApp, *, lifespan: str = "off", config: uvicorn.Config | None = None
+) -> AsyncIterator[str]:
+    """`app` behind a real uvicorn on a free loopback port (with `config`, e.g. the kit's
+    `server_config`, whose host and port are then ignored); yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan=lifespan, log_config=None, access_log=False)
+    config = config or uvicorn.Config(app, lifespan=lifespan, log_config=None, access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
@@ -139,11 +142,12 @@ def upstream_app(counter: Counter) -> Starlette:
     )
 
 
-def gateway_app(unique: str, upstream: str, **overrides: Any) -> FastAPI:
+def gateway_settings(unique: str, upstream: str, **overrides: Any) -> dict[str, Any]:
+    """The gateway's settings of these tests: its own database, every service at `upstream`."""
     urls = {
         f"{name}_url": upstream for name in ("booking", "workflow", "render", "delivery", "maps")
     }
-    settings: dict[str, Any] = {
+    return {
         "database": f"t_{unique}",
         "owner_email": OWNER_EMAIL,
         "owner_password": OWNER_PASSWORD,
@@ -151,7 +155,10 @@ def gateway_app(unique: str, upstream: str, **overrides: Any) -> FastAPI:
         **urls,
         **overrides,
     }
-    return build_app("gateway", **settings)
+
+
+def gateway_app(unique: str, upstream: str, **overrides: Any) -> FastAPI:
+    return build_app("gateway", **gateway_settings(unique, upstream, **overrides))
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str) -> dict[str, Any]:

@@ -37,6 +37,12 @@ _NOT_FORWARDED = frozenset(
         "x-user-id",
         "x-user-role",
         REQUEST_ID_HEADER.lower(),
+        # Who the caller is and how it came are the gateway's to say (see `_forwarded_for`).
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-real-ip",
     }
 )
 _NOT_RETURNED = frozenset(
@@ -88,6 +94,7 @@ class Forwarder:
             for name, value in request.headers.raw
             if name.decode("latin-1").lower() not in dropped
         ]
+        headers += _forwarded_for(request)
         request_id = current_request_id()
         if request_id:
             headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
@@ -131,6 +138,16 @@ class Forwarder:
                 ) from exc
             return _response_of(answer, service)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _forwarded_for(request: Request) -> list[tuple[bytes, bytes]]:
+    """The caller's address and scheme as the gateway sees them (uvicorn took them from
+    `X-Forwarded-*` only if the peer is one of `GATEWAY_TRUSTED_PROXIES`): whatever the caller
+    wrote in those headers itself never reaches a service."""
+    headers = [(b"x-forwarded-proto", request.url.scheme.encode("latin-1"))]
+    if request.client is not None:
+        headers.append((b"x-forwarded-for", request.client.host.encode("latin-1")))
+    return headers
 
 
 def _response_of(answer: httpx.Response, service: str) -> StreamingResponse:

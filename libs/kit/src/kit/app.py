@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -26,6 +27,9 @@ from kit.logging import RequestIdMiddleware, configure_logging
 from kit.mongo import Document, IndexSpec, connect_mongo, ensure_indexes, ping
 from kit.settings import ServiceSettings
 from kit.storage import S3Storage
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +89,8 @@ STANDARD_READINESS: tuple[tuple[str, ReadinessCheck], ...] = (
     ("s3", _s3_ready),
 )
 READINESS_TIMEOUT_SECONDS = 4.0
+# uvicorn's exit status for a process whose start failed (its lifespan raised).
+_STARTUP_FAILURE = 3
 
 
 def get_platform(request: Request) -> Platform:
@@ -199,12 +205,33 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     return app
 
 
+def server_config(app: FastAPI, settings: ServiceSettings) -> uvicorn.Config:
+    """How uvicorn runs one service: forwarded headers are believed only from the configured
+    `trusted_proxies` (uvicorn's own default believes any loopback peer, which lets a caller on
+    the same host choose its address with `X-Forwarded-For`)."""
+    import uvicorn
+
+    trusted = list(settings.trusted_proxies)
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
+    )
+
+
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run one service process with uvicorn; logging is the kit's JSON lines."""
     import uvicorn
 
     configure_logging(settings.service, settings.infra.log_level)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    server = uvicorn.Server(server_config(app, settings))
+    server.run()
+    if not server.started:  # as `uvicorn.run` does: a failed start is a failed process
+        sys.exit(_STARTUP_FAILURE)
 
 
 def _describe(error: BaseException | None) -> str:

@@ -8,10 +8,11 @@ back to the local servers' values that `infra/local/servers.sh` starts with.
 
 from __future__ import annotations
 
-from typing import Literal
+import ipaddress
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
 
@@ -84,3 +85,23 @@ class ServiceSettings(BaseSettings):
     infra: InfraSettings = Field(default_factory=InfraSettings)
     # How often the outbox relay looks for unpublished events when nothing woke it.
     outbox_poll_seconds: float = 0.5
+    # Addresses or networks (comma-separated) whose `X-Forwarded-For`/`X-Forwarded-Proto` are
+    # believed; from anyone else those headers are ignored. Empty: the peer is the client.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or network: {item!r}") from None
+        return value
