@@ -104,8 +104,8 @@ async def login(client: WebClient, email: str, password: str) -> None:
     assert page.status_code == 200, page.text
     answer = await client.post("/login", {"email": email, "password": password, "next": "/"})
     assert answer.status_code == 303, answer.text
-    today = await client.get(answer.headers["location"])
-    assert today.status_code == 200, today.text
+    home = await client.get(answer.headers["location"], follow_redirects=True)
+    assert home.status_code == 200, home.text
 
 
 async def gateway_token(gateway: str, email: str, password: str) -> str:

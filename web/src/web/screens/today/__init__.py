@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from web.gateway import Gateway, GatewayError
 from web.pages import STUDIO_ROLES, NavItem, PageDep
@@ -55,8 +55,15 @@ async def _day_sessions(gateway: Gateway, day: dt.date) -> dict[str, Any]:
     return by_resource
 
 
-@router.get("/")
-async def today(page: PageDep) -> HTMLResponse:
+@router.get("/", response_model=None)
+async def today(page: PageDep) -> HTMLResponse | RedirectResponse:
+    if page.role not in STUDIO_ROLES:
+        # Marketing has no Today: its home is the first screen its role sees (Maps).
+        home = next(
+            (i.path for i in page.state.nav if page.role in i.roles and i.path != "/"), None
+        )
+        if home is not None:
+            return RedirectResponse(home, status_code=303)
     page.require(STUDIO_ROLES)
     gateway = page.gateway
     day = dt.datetime.now(dt.UTC).date()
