@@ -5,10 +5,14 @@ from __future__ import annotations
 from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import ServiceSettings
+from kit.settings import ServiceSettings, refuse_weak_secrets
 
 # Only for the loopback servers of development and test; production must set its own.
 _LOCAL_JWT_SECRET = "studio-local-gateway-jwt-secret-not-for-production"
+# In production: the HS256 key at least SHA-256's size; the owner's password at least what
+# `NewPassword` (users/schemas.py) asks of any password set through the API.
+_JWT_SECRET_MINIMUM_BYTES = 32
+_OWNER_PASSWORD_MINIMUM_CHARACTERS = 10
 
 
 class GatewaySettings(ServiceSettings):
@@ -58,6 +62,18 @@ class GatewaySettings(ServiceSettings):
             ]
             if missing:
                 raise ValueError(f"production needs these settings: {', '.join(missing)}")
+            refuse_weak_secrets(
+                self,
+                prefix="GATEWAY_",
+                minimum_bytes={"jwt_secret": _JWT_SECRET_MINIMUM_BYTES},
+                local={"jwt_secret": _LOCAL_JWT_SECRET},
+            )
+            password = self.owner_password.get_secret_value() if self.owner_password else ""
+            if len(password) < _OWNER_PASSWORD_MINIMUM_CHARACTERS:
+                raise ValueError(
+                    "production refuses weak secrets: GATEWAY_OWNER_PASSWORD is shorter than "
+                    f"{_OWNER_PASSWORD_MINIMUM_CHARACTERS} characters"
+                )
         if self.jwt_secret is None:
             self.jwt_secret = SecretStr(_LOCAL_JWT_SECRET)
         return self

@@ -35,3 +35,12 @@ def test_a_service_reads_its_own_prefix_and_the_shared_servers(
     assert settings.port == 9101
     assert settings.database == "frontdesk"
     assert settings.infra.kafka_bootstrap == "127.0.0.1:1234"
+
+
+def test_production_refuses_the_local_servers_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUDIO_S3_ACCESS_KEY", "studio-local")
+    monkeypatch.setenv("STUDIO_S3_SECRET_KEY", "studio-local-secret")
+
+    with pytest.raises(ValidationError, match="STUDIO_S3_ACCESS_KEY is the local servers' value"):
+        InfraSettings(environment="production", _env_file=None)  # type: ignore[call-arg]
+    assert InfraSettings(environment="test", _env_file=None).s3_access_key_value == "studio-local"  # type: ignore[call-arg]

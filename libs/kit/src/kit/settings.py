@@ -2,13 +2,15 @@
 
 Where the infrastructure is (`STUDIO_*`) is shared by every service; what is particular to a
 service comes from its own prefix (`BOOKING_*`, `RENDER_*`, ...). In production, secrets have
-no default and a missing one stops the process at start; in development and test they fall
-back to the local servers' values that `infra/local/servers.sh` starts with.
+no default and a missing one stops the process at start, as does one shorter than its minimum
+or set to the local value; in development and test they fall back to the local servers' values
+that `infra/local/servers.sh` starts with.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -23,14 +25,50 @@ _LOCAL_SECRETS = {
 }
 
 
-def fill_local_secrets(
-    settings: BaseSettings, local: dict[str, str], *, environment: str, prefix: str
+def refuse_weak_secrets(
+    settings: BaseSettings,
+    *,
+    prefix: str,
+    minimum_bytes: Mapping[str, int] | None = None,
+    local: Mapping[str, str] | None = None,
 ) -> None:
-    """Secrets left unset: an error naming them in production, the local value otherwise."""
+    """For production: a secret set shorter than its minimum (UTF-8 bytes), or set to its
+    published local value, is an error naming the setting. Unset ones are the caller's."""
+    problems = []
+    for name, minimum in (minimum_bytes or {}).items():
+        value = _secret_of(settings, name)
+        if value is not None and len(value.encode()) < minimum:
+            problems.append(f"{prefix}{name.upper()} is shorter than {minimum} bytes")
+    for name, local_value in (local or {}).items():
+        if _secret_of(settings, name) == local_value:
+            problems.append(f"{prefix}{name.upper()} is the local servers' value")
+    if problems:
+        raise ValueError(f"production refuses weak secrets: {'; '.join(problems)}")
+
+
+def _secret_of(settings: BaseSettings, name: str) -> str | None:
+    value = getattr(settings, name)
+    if value is None:
+        return None
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+
+def fill_local_secrets(
+    settings: BaseSettings,
+    local: dict[str, str],
+    *,
+    environment: str,
+    prefix: str,
+    minimum_bytes: Mapping[str, int] | None = None,
+) -> None:
+    """Secrets left unset: an error naming them in production, the local value otherwise. In
+    production a secret under its minimum, or set to the local value, is refused too."""
     missing = [name for name in local if getattr(settings, name) is None]
-    if missing and environment == "production":
-        names = ", ".join(f"{prefix}{n.upper()}" for n in missing)
-        raise ValueError(f"production needs these secrets set: {names}")
+    if environment == "production":
+        if missing:
+            names = ", ".join(f"{prefix}{n.upper()}" for n in missing)
+            raise ValueError(f"production needs these secrets set: {names}")
+        refuse_weak_secrets(settings, prefix=prefix, minimum_bytes=minimum_bytes, local=local)
     for name in missing:
         setattr(settings, name, SecretStr(local[name]))
 

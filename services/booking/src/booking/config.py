@@ -13,6 +13,8 @@ _LOCAL_SECRETS = {
     "stripe_webhook_secret": "whsec_local_test_secret",
     "link_secret": "local-link-secret-not-for-production",
 }
+# HMAC keys: in production at least this many bytes (32 is SHA-256's own size).
+_MINIMUM_BYTES = {"link_secret": 32}
 
 
 class BookingSettings(ServiceSettings):
@@ -41,7 +43,11 @@ class BookingSettings(ServiceSettings):
     @model_validator(mode="after")
     def _secrets(self) -> BookingSettings:
         fill_local_secrets(
-            self, _LOCAL_SECRETS, environment=self.infra.environment, prefix="BOOKING_"
+            self,
+            _LOCAL_SECRETS,
+            environment=self.infra.environment,
+            prefix="BOOKING_",
+            minimum_bytes=_MINIMUM_BYTES,
         )
         if self.stripe_api_base is None and self.infra.environment != "production":
             self.stripe_api_base = "http://127.0.0.1:12111"
