@@ -15,6 +15,7 @@ from fastapi import Request
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
+from gateway.proxy.redirects import LOCATION_HEADERS, PublicLocations
 from kit.errors import BadGateway, GatewayTimeout, NotFound
 from kit.logging import REQUEST_ID_HEADER, current_request_id
 
@@ -68,6 +69,7 @@ class Forwarder:
         self.client = client
         self._upstreams = upstreams
         self._read_retries = read_retries
+        self._locations = PublicLocations(upstreams)
 
     def knows(self, service: str) -> bool:
         return service in self._upstreams
@@ -79,9 +81,12 @@ class Forwarder:
         raw_path: bytes,
         user: tuple[str, str] | None = None,
         body: bytes | None = None,
+        public_prefix: str = "",
     ) -> StreamingResponse:
         """Send `request` to `service` at `raw_path` (as encoded by the caller, query kept);
-        `user` is (id, role) for the service to see; `body` when the gateway has read it."""
+        `user` is (id, role) for the service to see; `body` when the gateway has read it;
+        `public_prefix` is what the caller's path has before the service's (`/api/<service>`),
+        to tell the service's redirects in public paths."""
         base = self._upstreams.get(service)
         if base is None:
             raise NotFound(f"There is no service named {service!r}.")
@@ -136,8 +141,29 @@ class Forwarder:
                 raise BadGateway(
                     f"The {service} service cannot be reached.", detail={"service": service}
                 ) from exc
-            return _response_of(answer, service)
+            return self._response_of(answer, service, public_prefix)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _response_of(
+        self, answer: httpx.Response, service: str, public_prefix: str
+    ) -> StreamingResponse:
+        """The service's answer, status and body unchanged, streamed as it arrives; only a
+        redirect to the service's own address is told as the gateway's public path."""
+        response = StreamingResponse(
+            _relay(answer, service), status_code=answer.status_code, background=None
+        )
+        headers = []
+        for name, value in answer.headers.raw:
+            lowered = name.decode("latin-1").lower()
+            if lowered in _NOT_RETURNED:
+                continue
+            if lowered in LOCATION_HEADERS:
+                public = self._locations.rewrite(value.decode("latin-1"), service, public_prefix)
+                value = public.encode("latin-1")
+            headers.append((name, value))
+        response.raw_headers = headers
+        response.background = BackgroundTask(answer.aclose)
+        return response
 
 
 def _forwarded_for(request: Request) -> list[tuple[bytes, bytes]]:
@@ -148,20 +174,6 @@ def _forwarded_for(request: Request) -> list[tuple[bytes, bytes]]:
     if request.client is not None:
         headers.append((b"x-forwarded-for", request.client.host.encode("latin-1")))
     return headers
-
-
-def _response_of(answer: httpx.Response, service: str) -> StreamingResponse:
-    """The service's answer as it is, status and body unchanged, streamed as it arrives."""
-    response = StreamingResponse(
-        _relay(answer, service), status_code=answer.status_code, background=None
-    )
-    response.raw_headers = [
-        (name, value)
-        for name, value in answer.headers.raw
-        if name.decode("latin-1").lower() not in _NOT_RETURNED
-    ]
-    response.background = BackgroundTask(answer.aclose)
-    return response
 
 
 async def _relay(answer: httpx.Response, service: str) -> AsyncIterator[bytes]:

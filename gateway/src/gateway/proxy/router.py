@@ -32,7 +32,11 @@ async def to_service(
     if context.forwarder.knows(service):
         authorize(principal.role, service, decoded, request.method)
     return await context.forwarder.forward(
-        request, service, raw, user=(principal.user_id, principal.role.value)
+        request,
+        service,
+        raw,
+        user=(principal.user_id, principal.role.value),
+        public_prefix=f"/api/{service}",
     )
 
 
