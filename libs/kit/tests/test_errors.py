@@ -112,3 +112,22 @@ async def test_the_openapi_document_describes_the_error_bodies_the_handlers_answ
     assert set(unparsable.json()) == SHAPE
     assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
     assert set(schemas["ErrorBody"]["properties"]) == SHAPE
+
+
+async def test_a_bugs_500_carries_the_request_id_in_its_header_and_body() -> None:
+    client = client_of(app_with_errors())
+
+    given = await client.post("/bookings", json={"slot": 5}, headers={"X-Request-ID": "req-500"})
+    made = await client.post("/bookings", json={"slot": 5})
+
+    assert given.status_code == 500
+    assert given.json() == {
+        "error": "internal_error",
+        "message": "Something went wrong on our side.",
+        "detail": None,
+        "request_id": "req-500",
+    }
+    assert given.headers.get_list("x-request-id") == ["req-500"]
+    assert made.status_code == 500
+    assert len(made.headers["x-request-id"]) == 32
+    assert made.json()["request_id"] == made.headers["x-request-id"]

@@ -16,7 +16,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from gateway.proxy.redirects import LOCATION_HEADERS, PublicLocations
-from kit.errors import BadGateway, GatewayTimeout, NotFound
+from kit.errors import BadGateway, BadRequest, GatewayTimeout, NotFound, UriTooLong
 from kit.logging import REQUEST_ID_HEADER, current_request_id
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,9 @@ _NOT_RETURNED = frozenset(
 )
 _BODY_HEADERS = frozenset({"content-length", "content-type", "content-encoding"})
 _RETRY_PAUSE_SECONDS = 0.1
+# The path and query string a service is sent, at most: below httpx's 64 KiB for a whole URL,
+# leaving room for the service's base address.
+MAX_TARGET_BYTES = 60 * 1024
 
 
 class Forwarder:
@@ -106,11 +109,7 @@ class Forwarder:
         if user is not None:
             headers.append((b"x-user-id", user[0].encode()))
             headers.append((b"x-user-role", user[1].encode()))
-        base_url = httpx.URL(base)
-        query: bytes = request.scope.get("query_string") or b""
-        url = base_url.copy_with(
-            raw_path=base_url.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b"")
-        )
+        url = _target_url(httpx.URL(base), raw_path, request.scope.get("query_string") or b"")
         attempts = 1 + (self._read_retries if idempotent else 0)
         for attempt in range(1, attempts + 1):
             outgoing = self.client.build_request(
@@ -164,6 +163,24 @@ class Forwarder:
         response.raw_headers = headers
         response.background = BackgroundTask(answer.aclose)
         return response
+
+
+def _target_url(base_url: httpx.URL, raw_path: bytes, query: bytes) -> httpx.URL:
+    """The service's URL for the caller's path and query: 414 when they are too long, 400 when
+    they hold what no URL may (control characters, raw bytes past ASCII)."""
+    target = raw_path + (b"?" + query if query else b"")
+    if len(target) > MAX_TARGET_BYTES:
+        raise UriTooLong(
+            "The path and query string are too long.",
+            detail={"limit_bytes": MAX_TARGET_BYTES, "bytes": len(target)},
+        )
+    try:
+        return base_url.copy_with(raw_path=base_url.raw_path.rstrip(b"/") + target)
+    except (httpx.InvalidURL, UnicodeDecodeError) as exc:
+        raise BadRequest(
+            "The path or query string holds characters a URL may not.",
+            detail={"reason": str(exc)[:200]},
+        ) from exc
 
 
 def _forwarded_for(request: Request) -> list[tuple[bytes, bytes]]:

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kit.logging import current_request_id
+from kit.logging import REQUEST_ID_HEADER, current_request_id, request_id_of
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,11 @@ class PayloadTooLarge(StudioError):
     code = "payload_too_large"
 
 
+class UriTooLong(StudioError):
+    status_code = 414
+    code = "uri_too_long"
+
+
 class UnsupportedMediaType(StudioError):
     status_code = 415
     code = "unsupported_media_type"
@@ -119,13 +124,16 @@ class GatewayTimeout(StudioError):
     code = "gateway_timeout"
 
 
-def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
-    """The one error body shape, for code that answers without raising (gateway proxying)."""
+def error_body(
+    code: str, message: str, detail: Any = None, *, request_id: str | None = None
+) -> dict[str, Any]:
+    """The one error body shape, for code that answers without raising (gateway proxying);
+    the request id is the current request's unless given."""
     return {
         "error": code,
         "message": message,
         "detail": detail,
-        "request_id": current_request_id(),
+        "request_id": request_id or current_request_id(),
     }
 
 
@@ -210,6 +218,7 @@ def _http_code(status: int) -> str:
         405: "method_not_allowed",
         406: "not_acceptable",
         413: "payload_too_large",
+        414: "uri_too_long",
         415: "unsupported_media_type",
     }.get(status, f"http_{status}")
 
@@ -256,11 +265,17 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers or {}),
         )
 
-    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
-        # A bug stays a 500: never disguised as the caller's fault.
-        log.exception("unhandled error", exc_info=exc)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # A bug stays a 500: never disguised as the caller's fault. Starlette answers it
+        # outside every middleware, so the request id is taken from the scope and sent here.
+        request_id = current_request_id() or request_id_of(request.scope)
+        log.exception("unhandled error", exc_info=exc, extra={"request_id": request_id})
         return JSONResponse(
-            error_body("internal_error", "Something went wrong on our side."), status_code=500
+            error_body(
+                "internal_error", "Something went wrong on our side.", request_id=request_id
+            ),
+            status_code=500,
+            headers={REQUEST_ID_HEADER: request_id} if request_id else None,
         )
 
     app.add_exception_handler(StudioError, studio_error)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_STATE_KEY = "request_id"
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
@@ -36,6 +37,13 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+def request_id_of(scope: Scope) -> str | None:
+    """The id `RequestIdMiddleware` gave this request; kept in the scope as well, since a bug's
+    500 is answered outside the middleware, after its context variable is reset."""
+    value = (scope.get("state") or {}).get(_STATE_KEY)
+    return value if isinstance(value, str) else None
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -49,7 +57,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = current_request_id()
+        request_id = current_request_id() or getattr(record, "request_id", None)
         if request_id:
             entry["request_id"] = request_id
         for key in ("event_id", "event_type", "topic"):
@@ -85,6 +93,7 @@ class RequestIdMiddleware:
         incoming = dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.lower().encode())
         request_id = _sanitize(incoming.decode("latin-1")) if incoming else None
         request_id = request_id or new_request_id()
+        scope.setdefault("state", {})[_STATE_KEY] = request_id
         token = bind_request_id(request_id)
 
         async def send_with_id(message: Message) -> None:
