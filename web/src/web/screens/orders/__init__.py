@@ -1,0 +1,437 @@
+"""Orders: price lists, invoices entered from a session, their payments and refunds, and the
+production orders by vendor.
+
+Totals, balances, statuses and what may be refunded are the platform's (workflow computes an
+invoice, booking takes payments through Stripe); this screen only collects the studio's input
+and shows what the services answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from web.gateway import GatewayError
+from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value
+
+router = APIRouter(include_in_schema=False)
+nav = [NavItem("Orders", "/orders", 50, STUDIO_ROLES, key="o")]
+
+WORKFLOW = "/api/workflow/workflow"
+PAYMENTS = "/api/booking/payments"
+PAGE_SIZE = 25
+PRODUCT_ROWS = 3
+LINE_ROWS = 3
+
+
+class InputProblem(Exception):
+    """A value the person typed that cannot be sent as it is (e.g. "12,5x" as an amount)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def to_minor(text: str, field: str) -> int | None:
+    """ "45" or "45.50" -> 4500 / 4550 minor units; empty -> None."""
+    if not text:
+        return None
+    try:
+        amount = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise InputProblem(field, "Write an amount like 45 or 45.50.") from None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise InputProblem(field, "Write an amount like 45 or 45.50.")
+    return int(amount * 100)
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _problems(error: GatewayError) -> dict[str, str]:
+    return error.field_problems()
+
+
+async def _form(request: Request) -> Any:
+    return await request.form()
+
+
+# --- The overview: price lists and invoices -------------------------------------------------
+
+
+async def _overview(
+    page: Page,
+    offset: int,
+    *,
+    status_code: int = 200,
+    price_list_form: dict[str, Any] | None = None,
+    price_list_error: str | None = None,
+    price_list_problems: dict[str, str] | None = None,
+) -> HTMLResponse:
+    price_lists, invoices = await asyncio.gather(
+        page.gateway.get(f"{WORKFLOW}/price-lists"),
+        page.gateway.get(f"{WORKFLOW}/invoices", limit=PAGE_SIZE + 1, offset=offset),
+    )
+    return page.render(
+        "orders/orders.html",
+        status_code,
+        price_lists=price_lists,
+        invoices=invoices[:PAGE_SIZE],
+        more=len(invoices) > PAGE_SIZE,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        form=price_list_form or {"products": [{} for _ in range(PRODUCT_ROWS)]},
+        error=price_list_error,
+        problems=price_list_problems or {},
+    )
+
+
+@router.get("/orders")
+async def orders(page: PageDep, offset: int = 0) -> HTMLResponse:
+    page.require(STUDIO_ROLES)
+    return await _overview(page, max(0, offset))
+
+
+@router.post("/orders/price-lists", response_model=None)
+async def create_price_list(page: PageDep, request: Request) -> Response:
+    page.require(STUDIO_ROLES)
+    form = await _form(request)
+    names, prices = form.getlist("product_name"), form.getlist("product_price")
+    kinds, vendors = form.getlist("product_kind"), form.getlist("product_vendor")
+    rows = [
+        {"name": str(n).strip(), "price": str(p).strip(), "kind": str(k), "vendor": str(v).strip()}
+        for n, p, k, v in zip(names, prices, kinds, vendors, strict=False)
+    ]
+    typed: dict[str, Any] = {
+        "name": form_value(form, "name"),
+        "currency": form_value(form, "currency").upper(),
+        "products": rows,
+    }
+    try:
+        products = [
+            {
+                "name": row["name"],
+                "price_minor": to_minor(row["price"], "price_minor") or 0,
+                "kind": row["kind"] or "physical",
+                **({"vendor": row["vendor"]} if row["vendor"] else {}),
+            }
+            for row in rows
+            if row["name"]
+        ]
+        made = await page.gateway.send(
+            "POST",
+            f"{WORKFLOW}/price-lists",
+            {"name": typed["name"], "currency": typed["currency"], "products": products},
+        )
+    except InputProblem as problem:
+        return await _overview(
+            page,
+            0,
+            status_code=422,
+            price_list_form=typed,
+            price_list_error=problem.message,
+            price_list_problems={problem.field: problem.message},
+        )
+    except GatewayError as error:
+        if error.status >= 500:
+            raise
+        return await _overview(
+            page,
+            0,
+            status_code=error.status,
+            price_list_form=typed,
+            price_list_error=error.message,
+            price_list_problems=_problems(error),
+        )
+    return _redirect(f"/orders/price-lists/{made['id']}")
+
+
+@router.get("/orders/price-lists/{price_list_id}")
+async def price_list(page: PageDep, price_list_id: str) -> HTMLResponse:
+    page.require(STUDIO_ROLES)
+    found = await page.gateway.get(f"{WORKFLOW}/price-lists/{price_list_id}")
+    return page.render("orders/price_list.html", price_list=found)
+
+
+# --- Invoice entry from a session ------------------------------------------------------------
+
+
+async def _invoice_form(
+    page: Page,
+    session_id: str,
+    price_list_id: str,
+    *,
+    status_code: int = 200,
+    typed: dict[str, Any] | None = None,
+    error: str | None = None,
+    problems: dict[str, str] | None = None,
+) -> HTMLResponse:
+    price_lists = await page.gateway.get(f"{WORKFLOW}/price-lists")
+    session: dict[str, Any] | None = None
+    images: list[dict[str, Any]] = []
+    session_error: str | None = None
+    if session_id:
+        try:
+            session, images = await asyncio.gather(
+                page.gateway.get(f"{WORKFLOW}/sessions/{session_id}"),
+                page.gateway.get(f"{WORKFLOW}/sessions/{session_id}/images"),
+            )
+        except GatewayError as failed:
+            if failed.status >= 500:
+                raise
+            session_error = failed.message
+    chosen = next((p for p in price_lists if p["id"] == price_list_id), None)
+    lines = (typed or {}).get("lines") or [{} for _ in range(LINE_ROWS)]
+    return page.render(
+        "orders/invoice_new.html",
+        status_code,
+        session_id=session_id,
+        session=session,
+        session_error=session_error,
+        images=images,
+        price_lists=price_lists,
+        price_list=chosen,
+        typed=typed or {},
+        lines=lines,
+        error=error,
+        problems=problems or {},
+    )
+
+
+@router.get("/orders/invoices/new")
+async def new_invoice(page: PageDep, session_id: str = "", price_list_id: str = "") -> HTMLResponse:
+    page.require(STUDIO_ROLES)
+    return await _invoice_form(page, session_id.strip(), price_list_id)
+
+
+@router.post("/orders/invoices", response_model=None)
+async def create_invoice(page: PageDep, request: Request) -> Response:
+    page.require(STUDIO_ROLES)
+    form = await _form(request)
+    session_id = form_value(form, "session_id")
+    price_list_id = form_value(form, "price_list_id")
+    lines: list[dict[str, Any]] = []
+    for n in range(LINE_ROWS):
+        lines.append(
+            {
+                "product_id": form_value(form, f"line-{n}-product"),
+                "quantity": form_value(form, f"line-{n}-quantity") or "1",
+                "image_ids": [str(v) for v in form.getlist(f"line-{n}-images")],
+            }
+        )
+    typed: dict[str, Any] = {
+        "lines": lines,
+        "discount_description": form_value(form, "discount_description"),
+        "discount_percent": form_value(form, "discount_percent"),
+        "discount_amount": form_value(form, "discount_amount"),
+        "tax_rate_percent": form_value(form, "tax_rate_percent"),
+    }
+    try:
+        session = await page.gateway.get(f"{WORKFLOW}/sessions/{session_id}")
+        body: dict[str, Any] = {
+            "client_id": session["client_id"],
+            "session_id": session_id,
+            "price_list_id": price_list_id,
+            "lines": [
+                {
+                    "product_id": line["product_id"],
+                    "quantity": _whole(line["quantity"], "quantity"),
+                    "image_ids": line["image_ids"],
+                }
+                for line in lines
+                if line["product_id"]
+            ],
+        }
+        if typed["discount_percent"] or typed["discount_amount"]:
+            discount: dict[str, Any] = {"description": typed["discount_description"] or "Discount"}
+            if typed["discount_percent"]:
+                discount["percent"] = typed["discount_percent"]
+            if typed["discount_amount"]:
+                discount["amount_minor"] = to_minor(typed["discount_amount"], "amount_minor")
+            body["discounts"] = [discount]
+        if typed["tax_rate_percent"]:
+            body["tax_rate_percent"] = typed["tax_rate_percent"]
+        made = await page.gateway.send("POST", f"{WORKFLOW}/invoices", body)
+    except InputProblem as problem:
+        return await _invoice_form(
+            page,
+            session_id,
+            price_list_id,
+            status_code=422,
+            typed=typed,
+            error=problem.message,
+            problems={problem.field: problem.message},
+        )
+    except GatewayError as error:
+        if error.status >= 500:
+            raise
+        return await _invoice_form(
+            page,
+            session_id,
+            price_list_id,
+            status_code=error.status,
+            typed=typed,
+            error=error.message,
+            problems=_problems(error),
+        )
+    return _redirect(f"/orders/invoices/{made['invoice_id']}")
+
+
+def _whole(text: str, field: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputProblem(field, "Write a whole number.") from None
+
+
+# --- One invoice: totals, status, payments, refunds -----------------------------------------
+
+
+async def _invoice_page(
+    page: Page,
+    invoice_id: str,
+    *,
+    status_code: int = 200,
+    status_error: str | None = None,
+    payment_error: str | None = None,
+    refund_error: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+) -> HTMLResponse:
+    invoice, history, statuses = await asyncio.gather(
+        page.gateway.get(f"{WORKFLOW}/invoices/{invoice_id}"),
+        page.gateway.get(f"{WORKFLOW}/invoices/{invoice_id}/history"),
+        page.gateway.get(f"{WORKFLOW}/statuses", kind="invoice"),
+    )
+    payments_error: str | None = None
+    try:
+        payments = await page.gateway.get(PAYMENTS, invoice_id=invoice_id)
+    except GatewayError as failed:
+        payments, payments_error = [], failed.message
+    return page.render(
+        "orders/invoice.html",
+        status_code,
+        invoice=invoice,
+        history=history,
+        statuses=[s for s in statuses if s.get("active", True)],
+        payments=payments,
+        payments_error=payments_error,
+        status_error=status_error,
+        payment_error=payment_error,
+        refund_error=refund_error or {},
+        typed=typed or {},
+    )
+
+
+@router.get("/orders/invoices/{invoice_id}")
+async def invoice(page: PageDep, invoice_id: str) -> HTMLResponse:
+    page.require(STUDIO_ROLES)
+    return await _invoice_page(page, invoice_id)
+
+
+@router.post("/orders/invoices/{invoice_id}/status", response_model=None)
+async def change_status(page: PageDep, invoice_id: str, request: Request) -> Response:
+    page.require(STUDIO_ROLES)
+    form = await _form(request)
+    body: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "to_status_id": form_value(form, "to_status_id"),
+            "note": form_value(form, "note"),
+        }.items()
+        if v
+    }
+    version = form_value(form, "expected_version")
+    if version.isdigit():
+        body["expected_version"] = int(version)
+    try:
+        await page.gateway.send("POST", f"{WORKFLOW}/invoices/{invoice_id}/status", body)
+    except GatewayError as error:
+        if error.status >= 500 or error.status == 404:
+            raise
+        return await _invoice_page(
+            page,
+            invoice_id,
+            status_code=error.status,
+            status_error=error.message,
+            typed={"note": str(body.get("note", ""))},
+        )
+    return _redirect(f"/orders/invoices/{invoice_id}")
+
+
+@router.post("/orders/invoices/{invoice_id}/payments", response_model=None)
+async def start_payment(page: PageDep, invoice_id: str, request: Request) -> Response:
+    page.require(STUDIO_ROLES)
+    form = await _form(request)
+    amount = form_value(form, "amount")
+    try:
+        body: dict[str, Any] = {"invoice_id": invoice_id, "method": "checkout"}
+        minor = to_minor(amount, "amount_minor")
+        if minor is not None:
+            body["amount_minor"] = minor
+        await page.gateway.send("POST", PAYMENTS, body)
+    except (InputProblem, GatewayError) as error:
+        if isinstance(error, GatewayError) and error.status >= 500:
+            raise
+        status = error.status if isinstance(error, GatewayError) else 422
+        return await _invoice_page(
+            page,
+            invoice_id,
+            status_code=status,
+            payment_error=error.message,
+            typed={"amount": amount},
+        )
+    return _redirect(f"/orders/invoices/{invoice_id}#payments")
+
+
+@router.post("/orders/invoices/{invoice_id}/payments/{payment_id}/refunds", response_model=None)
+async def refund(page: PageDep, invoice_id: str, payment_id: str, request: Request) -> Response:
+    page.require(STUDIO_ROLES)
+    form = await _form(request)
+    amount, reason = form_value(form, "amount"), form_value(form, "reason")
+    try:
+        body: dict[str, Any] = {"reason": reason} if reason else {}
+        minor = to_minor(amount, "amount_minor")
+        if minor is not None:
+            body["amount_minor"] = minor
+        await page.gateway.send("POST", f"{PAYMENTS}/{payment_id}/refunds", body)
+    except (InputProblem, GatewayError) as error:
+        if isinstance(error, GatewayError) and error.status >= 500:
+            raise
+        status = error.status if isinstance(error, GatewayError) else 422
+        return await _invoice_page(
+            page,
+            invoice_id,
+            status_code=status,
+            refund_error={payment_id: error.message},
+            typed={"refund_amount": amount, "refund_reason": reason, "refund_payment": payment_id},
+        )
+    return _redirect(f"/orders/invoices/{invoice_id}#payments")
+
+
+# --- Production orders by vendor, and the production hub -----------------------------------
+
+
+@router.get("/orders/production")
+async def production(page: PageDep, vendor: str = "", offset: int = 0) -> HTMLResponse:
+    page.require(STUDIO_ROLES)
+    offset = max(0, offset)
+    found = await page.gateway.get(
+        f"{WORKFLOW}/production-orders", vendor=vendor or None, limit=200, offset=offset
+    )
+    hub: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for order in found:
+        hub.setdefault(order["vendor"], {}).setdefault(order["status"]["name"], []).append(order)
+    return page.render(
+        "orders/production.html",
+        hub=hub,
+        vendor=vendor,
+        offset=offset,
+        more=len(found) == 200,
+        count=len(found),
+    )

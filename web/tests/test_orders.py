@@ -1,0 +1,214 @@
+"""Orders without a browser: price lists, an invoice entered from a session (totals as
+workflow computes them), its status, a Stripe Checkout link and a refund capped by booking."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from seeded_session import WORKFLOW, SeededSession, marketing_get, seeded_session
+from web_harness import WebClient, WebPlatform, html, text_of
+
+from booking.config import BookingSettings
+from booking.testing import checkout_completed, stripe_signature
+from kit.testing import eventually
+
+
+async def _price_list(owner: WebClient, name: str) -> str:
+    answer = await owner.post(
+        "/orders/price-lists",
+        {
+            "name": name,
+            "currency": "USD",
+            "product_name": ["8x10 print", "Digital file", ""],
+            "product_price": ["45.00", "12.5", ""],
+            "product_kind": ["physical", "digital", "physical"],
+            "product_vendor": ["Lab One", "", ""],
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    return answer.headers["location"].rsplit("/", 1)[-1]
+
+
+async def _invoice(owner: WebClient, seeded: SeededSession, price_list_id: str) -> str:
+    form = await owner.get(
+        f"/orders/invoices/new?session_id={seeded.session_id}&price_list_id={price_list_id}"
+    )
+    options = html(form).css('select[name="line-0-product"] option')
+    product = next(o.attributes["value"] for o in options if "8x10" in o.text())
+    answer = await owner.post(
+        "/orders/invoices",
+        {
+            "session_id": seeded.session_id,
+            "price_list_id": price_list_id,
+            "line-0-product": product,
+            "line-0-quantity": "2",
+            "line-0-images": seeded.image_ids,
+            "discount_description": "Friends",
+            "discount_amount": "10",
+            "tax_rate_percent": "10",
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    return answer.headers["location"].rsplit("/", 1)[-1]
+
+
+async def test_orders_open_for_owner_and_staff_only(
+    studio: WebPlatform, owner: WebClient, staff: WebClient
+) -> None:
+    for client in (owner, staff):
+        page = await client.get("/orders")
+        assert page.status_code == 200
+        assert html(page).css_first("h1").text() == "Orders"
+    refused = await marketing_get(studio, "/orders")
+    production = await staff.get("/orders/production")
+
+    assert refused.status_code == 403
+    assert production.status_code == 200
+
+
+async def test_a_price_list_made_in_the_form_is_listed_with_its_products(
+    owner: WebClient,
+) -> None:
+    price_list_id = await _price_list(owner, "Spring 2026")
+    listed = await owner.get("/orders")
+    shown = await owner.get(f"/orders/price-lists/{price_list_id}")
+
+    assert "Spring 2026" in text_of(listed, "section[aria-labelledby='o-lists']")
+    rows = [r.text(separator=" ", strip=True) for r in html(shown).css("tbody tr")]
+    assert rows == ["8x10 print 45.00 USD physical Lab One", "Digital file 12.50 USD digital"]
+
+
+async def test_a_refused_price_list_says_why_next_to_the_field_and_keeps_the_input(
+    owner: WebClient,
+) -> None:
+    before = await owner.get("/orders")
+    answer = await owner.post(
+        "/orders/price-lists",
+        {
+            "name": "Bad currency",
+            "currency": "dollars",
+            "product_name": ["Print"],
+            "product_price": ["5"],
+            "product_kind": ["physical"],
+            "product_vendor": [""],
+        },
+    )
+    after = await owner.get("/orders")
+
+    assert answer.status_code == 422
+    tree = html(answer)
+    assert tree.css_first("#e-currency") is not None
+    assert tree.css_first("#f-name").attributes["value"] == "Bad currency"
+    assert tree.css_first("#p-name-1").attributes["value"] == "Print"
+    lists = "section[aria-labelledby='o-lists'] ul"
+    assert (
+        "Bad currency" not in (html(after).css_first(lists) or html(before).css_first("h1")).text()
+    )
+
+
+async def test_an_invoice_from_a_session_shows_workflows_totals_and_its_status_changes(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway)
+    price_list_id = await _price_list(owner, "Invoices")
+    invoice_id = await _invoice(owner, seeded, price_list_id)
+    page = await owner.get(f"/orders/invoices/{invoice_id}")
+
+    # 2 x 45.00 = 90.00, less 10.00, plus 10 % tax: 88.00 (workflow's arithmetic).
+    assert text_of(page, "#invoice-total") == "88.00 USD"
+    assert text_of(page, "#invoice-balance") == "88.00 USD"
+    assert text_of(page, "#invoice-status") == "Order Entered"
+    listed = await owner.get("/orders")
+    assert invoice_id in text_of(listed, "section[aria-labelledby='o-invoices']")
+
+    version = html(page).css_first('input[name="expected_version"]').attributes["value"]
+    moved = await owner.post(
+        f"/orders/invoices/{invoice_id}/status",
+        {"to_status_id": "", "note": "to the lab", "expected_version": version},
+    )
+    stale = await owner.post(
+        f"/orders/invoices/{invoice_id}/status",
+        {"to_status_id": "", "note": "again", "expected_version": version},
+    )
+    after = await owner.get(f"/orders/invoices/{invoice_id}")
+
+    assert moved.status_code == 303
+    assert stale.status_code == 409
+    assert html(stale).css_first("#e-status") is not None
+    assert text_of(after, "#invoice-status") != "Order Entered"
+    assert "to the lab" in text_of(after, "section[aria-labelledby='i-status']")
+
+
+async def test_an_invoice_without_lines_is_refused_with_the_platforms_message(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway, images=1)
+    price_list_id = await _price_list(owner, "Empty")
+    answer = await owner.post(
+        "/orders/invoices",
+        {"session_id": seeded.session_id, "price_list_id": price_list_id, "tax_rate_percent": "7"},
+    )
+    async with httpx.AsyncClient(base_url=studio.gateway) as gw:
+        invoices = (
+            await gw.get(
+                f"{WORKFLOW}/invoices",
+                params={"session_id": seeded.session_id},
+                headers={"Authorization": f"Bearer {seeded.token}"},
+            )
+        ).json()
+
+    assert answer.status_code == 422
+    assert html(answer).css_first("form p.error") is not None
+    assert html(answer).css_first("#f-tax_rate_percent").attributes["value"] == "7"
+    assert invoices == []
+
+
+async def test_a_checkout_link_is_shown_and_a_refund_past_the_payment_is_refused(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway, images=1)
+    invoice_id = await _invoice(owner, seeded, await _price_list(owner, "Payments"))
+
+    async def link_made() -> bool:
+        answer = await owner.post(f"/orders/invoices/{invoice_id}/payments", {"amount": "20"})
+        if answer.status_code == 303:
+            return True
+        assert answer.status_code == 422, answer.text  # booking has not heard of it yet
+        return False
+
+    await eventually(link_made, timeout=30, what="booking to learn of the invoice", interval=0.5)
+    page = await owner.get(f"/orders/invoices/{invoice_id}")
+    url = html(page).css_first("input.checkout-url").attributes["value"] or ""
+    assert url.startswith("http")
+    assert "20.00 USD" in text_of(page, "#payments")
+
+    payment_id = re.search(r"/payments/([^/]+)/refunds", page.text)
+    assert payment_id is None  # nothing paid yet, nothing to refund
+    async with httpx.AsyncClient(base_url=studio.gateway) as gw:
+        payments = (
+            await gw.get(
+                "/api/booking/payments",
+                params={"invoice_id": invoice_id},
+                headers={"Authorization": f"Bearer {seeded.token}"},
+            )
+        ).json()
+        body = checkout_completed(payments[0]["id"])
+        headers = stripe_signature(body, BookingSettings().secret("stripe_webhook_secret"))
+        paid = await gw.post("/public/payments/stripe-webhook", content=body, headers=headers)
+        assert paid.status_code == 200, paid.text
+    pid = payments[0]["id"]
+
+    too_much = await owner.post(
+        f"/orders/invoices/{invoice_id}/payments/{pid}/refunds", {"amount": "25", "reason": "x"}
+    )
+    assert too_much.status_code in (409, 422), too_much.text
+    assert html(too_much).css_first(f"#e-refund-{pid}") is not None
+    assert html(too_much).css_first(f"#r-amount-{pid}").attributes["value"] == "25"
+    part = await owner.post(
+        f"/orders/invoices/{invoice_id}/payments/{pid}/refunds", {"amount": "5", "reason": "late"}
+    )
+    after = await owner.get(f"/orders/invoices/{invoice_id}")
+
+    assert part.status_code == 303, part.text
+    assert "Refund 5.00 USD" in text_of(after, "#payments")
