@@ -42,9 +42,20 @@ def photo(seed: int, size: tuple[int, int] = (900, 600)) -> bytes:
     return out.getvalue()
 
 
+_tokens: dict[str, str] = {}
+_marketing: dict[str, tuple[str, str]] = {}
+
+
+async def owner_token(gateway: str) -> str:
+    """The owner's access token, one login per test run (the gateway limits logins)."""
+    if gateway not in _tokens:
+        _tokens[gateway] = await gateway_token(gateway, OWNER_EMAIL, OWNER_PASSWORD)
+    return _tokens[gateway]
+
+
 async def seeded_session(gateway: str, images: int = 2) -> SeededSession:
     """A client, a session booked for them and `images` JPEGs imported into it."""
-    token = await gateway_token(gateway, OWNER_EMAIL, OWNER_PASSWORD)
+    token = await owner_token(gateway)
     tag = uuid.uuid4().hex[:6]
     async with httpx.AsyncClient(
         base_url=gateway, timeout=60, headers={"Authorization": f"Bearer {token}"}
@@ -118,7 +129,9 @@ async def seeded_session(gateway: str, images: int = 2) -> SeededSession:
 async def marketing_get(studio: WebPlatform, path: str) -> httpx.Response:
     """`path` as a marketing user sees it. (The shared `marketing` fixture follows the landing
     redirect, which fails while no screen of this checkout is for marketing.)"""
-    email, password = await new_user(studio.gateway, "marketing")
+    if studio.gateway not in _marketing:
+        _marketing[studio.gateway] = await new_user(studio.gateway, "marketing")
+    email, password = _marketing[studio.gateway]
     async with WebClient.open(studio.web) as client:
         await client.get("/login")
         answer = await client.post("/login", {"email": email, "password": password, "next": "/"})
