@@ -1,0 +1,215 @@
+"""Deliveries: packaged images for a client, their links (PIN, expiry, download limit),
+revoking and renewing them, and the download log.
+
+A link's URL exists only in delivery's answer that issues it (only its hash is stored), so
+the page that issues a link shows the URL right there, once, with a copy button; it is never
+put in a redirect or read back later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from web.gateway import GatewayError
+from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, is_htmx
+
+router = APIRouter(include_in_schema=False)
+nav = [NavItem("Deliveries", "/deliveries", 70, STUDIO_ROLES, key="d")]
+
+DELIVERY = "/api/delivery/deliveries"
+RENDER = "/api/render"
+STEP = 25
+WORKING = ("rendering", "pending", "packaging")
+LINK_FIELDS = ("email", "name", "pin", "download_limit", "expires_in_days")
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _whole_or_text(text: str) -> int | str:
+    # Sent as typed when it is not a number, so that delivery's message names the problem.
+    return int(text) if text.isdigit() else text
+
+
+def link_request(form: Any) -> dict[str, Any]:
+    """Delivery's link body from the link fields of a form (empty fields left out)."""
+    body: dict[str, Any] = {}
+    for name in LINK_FIELDS:
+        value = form_value(form, name)
+        if value:
+            body[name] = (
+                _whole_or_text(value) if name in ("download_limit", "expires_in_days") else value
+            )
+    return body
+
+
+@router.get("/deliveries")
+async def deliveries(page: PageDep, limit: int = STEP, session_id: str = "") -> HTMLResponse:
+    page.require(STUDIO_ROLES)
+    limit = min(max(1, limit), 500)
+    found = await page.gateway.get(DELIVERY, limit=limit + 1, session_id=session_id or None)
+    return page.render(
+        "deliveries/deliveries.html",
+        deliveries=found[:limit],
+        more=len(found) > limit,
+        limit=limit,
+        step=STEP,
+        session_id=session_id,
+    )
+
+
+async def _new_page(
+    page: Page,
+    typed: dict[str, str],
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    problems: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return page.render(
+        "deliveries/new.html",
+        status_code,
+        typed=typed,
+        error=error,
+        problems=problems or {},
+    )
+
+
+@router.get("/deliveries/new")
+async def new_delivery(page: PageDep, session_id: str = "", run_id: str = "") -> HTMLResponse:
+    page.require(STUDIO_ROLES)
+    source = "run" if run_id else "hires"
+    return await _new_page(
+        page, {"session_id": session_id, "run_id": run_id, "source": source, "title": ""}
+    )
+
+
+@router.post("/deliveries", response_model=None)
+async def create_delivery(page: PageDep, request: Request) -> Response:
+    page.require(STUDIO_ROLES)
+    form = await request.form()
+    typed = {
+        name: form_value(form, name)
+        for name in ("session_id", "title", "source", "run_id", *LINK_FIELDS)
+    }
+    body: dict[str, Any] = {"session_id": typed["session_id"]}
+    if typed["title"]:
+        body["title"] = typed["title"]
+    try:
+        if typed["source"] == "run":
+            run = await page.gateway.get(f"{RENDER}/runs/{typed['run_id']}")
+            keys = [o["key"] for o in run.get("outputs", []) if o.get("key")]
+            if not keys:
+                return await _new_page(
+                    page,
+                    typed,
+                    status_code=422,
+                    error="That render run has no outputs to deliver.",
+                    problems={"run_id": "That render run has no outputs to deliver."},
+                )
+            body["keys"] = keys
+        else:
+            body["folder"] = typed["source"] or "hires"
+        recipient = link_request(form)
+        if recipient:
+            body["recipients"] = [recipient]
+        made = await page.gateway.send("POST", DELIVERY, body)
+    except GatewayError as error:
+        if error.status >= 500:
+            raise
+        return await _new_page(
+            page,
+            typed,
+            status_code=error.status,
+            error=error.message,
+            problems=error.field_problems(),
+        )
+    return _redirect(f"/deliveries/{made['id']}")
+
+
+async def _delivery_page(
+    page: Page,
+    delivery_id: str,
+    *,
+    status_code: int = 200,
+    issued: dict[str, Any] | None = None,
+    link_error: str | None = None,
+    link_problems: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    link_errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    delivery, downloads = await asyncio.gather(
+        page.gateway.get(f"{DELIVERY}/{delivery_id}"),
+        page.gateway.get(f"{DELIVERY}/{delivery_id}/downloads"),
+    )
+    block = "state" if is_htmx(page.request) else None
+    return page.render(
+        "deliveries/delivery.html",
+        status_code,
+        block=block,
+        delivery=delivery,
+        downloads=downloads,
+        working=WORKING,
+        issued=issued,
+        link_error=link_error,
+        link_problems=link_problems or {},
+        link_errors=link_errors or {},
+        typed=typed or {},
+    )
+
+
+@router.get("/deliveries/{delivery_id}")
+async def delivery(page: PageDep, delivery_id: str) -> HTMLResponse:
+    page.require(STUDIO_ROLES)
+    return await _delivery_page(page, delivery_id)
+
+
+@router.post("/deliveries/{delivery_id}/links", response_model=None)
+async def issue_link(page: PageDep, delivery_id: str, request: Request) -> Response:
+    """A new link: its URL is in this answer only, so the page is rendered here (no redirect)."""
+    page.require(STUDIO_ROLES)
+    form = await request.form()
+    try:
+        issued = await page.gateway.send(
+            "POST", f"{DELIVERY}/{delivery_id}/links", link_request(form)
+        )
+    except GatewayError as error:
+        if error.status >= 500 or error.status == 404:
+            raise
+        return await _delivery_page(
+            page,
+            delivery_id,
+            status_code=error.status,
+            link_error=error.message,
+            link_problems=error.field_problems(),
+            typed={name: form_value(form, name) for name in LINK_FIELDS},
+        )
+    return await _delivery_page(page, delivery_id, status_code=201, issued=issued)
+
+
+@router.post("/deliveries/{delivery_id}/links/{link_id}/{action}", response_model=None)
+async def change_link(
+    page: PageDep, delivery_id: str, link_id: str, action: str, request: Request
+) -> Response:
+    page.require(STUDIO_ROLES)
+    if action not in ("revoke", "renew"):
+        return Response("Not found", status_code=404, media_type="text/plain")
+    form = await request.form()
+    body: dict[str, Any] = {}
+    days = form_value(form, "days")
+    if action == "renew" and days:
+        body["days"] = _whole_or_text(days)
+    try:
+        await page.gateway.send("POST", f"{DELIVERY}/{delivery_id}/links/{link_id}/{action}", body)
+    except GatewayError as error:
+        if error.status >= 500 or error.status == 404:
+            raise
+        return await _delivery_page(
+            page, delivery_id, status_code=error.status, link_errors={link_id: error.message}
+        )
+    return _redirect(f"/deliveries/{delivery_id}#links")
