@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 
 from booking.config import BookingSettings
 from booking.scheduling import schemas
+from booking.scheduling.calendar import GRANULE_MINUTES
 from booking.scheduling.repository import SchedulingRepository
 from booking.scheduling.service import SchedulingService
 from kit.app import Platform, PlatformDep
@@ -30,6 +31,13 @@ def build_service(platform: Platform) -> SchedulingService:
 
 SchedulingDep = Annotated[SchedulingService, Depends(scheduling_service)]
 router = APIRouter(tags=["scheduling"])
+
+
+@router.get("/scheduling-settings")
+async def scheduling_settings(platform: PlatformDep) -> schemas.SchedulingSettings:
+    """The studio's time zone (opening hours are local wall times there) and the granule."""
+    settings = cast(BookingSettings, platform.settings)
+    return schemas.SchedulingSettings(timezone=settings.timezone, granule_minutes=GRANULE_MINUTES)
 
 
 @router.post("/session-types", status_code=status.HTTP_201_CREATED)

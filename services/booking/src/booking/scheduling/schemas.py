@@ -155,6 +155,13 @@ class Session(BaseModel):
     version: int
 
 
+class SchedulingSettings(BaseModel):
+    """How the studio's calendar is read: opening hours are wall times in `timezone`."""
+
+    timezone: str
+    granule_minutes: int
+
+
 class FreeStart(BaseModel):
     starts_at: datetime
     resource_ids: list[str]
