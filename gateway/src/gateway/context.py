@@ -36,6 +36,11 @@ class GatewayContext:
         return Limit("login", s.login_per_account, s.login_window_seconds)
 
     @property
+    def login_client_limit(self) -> Limit:
+        s = self.settings
+        return Limit("login", s.login_per_account_address, s.login_window_seconds)
+
+    @property
     def bootstrap_limit(self) -> Limit:
         s = self.settings
         return Limit("bootstrap", s.bootstrap_per_address, s.login_window_seconds)

@@ -41,7 +41,9 @@ async def _open_gateway(platform: Platform) -> None:
     )
     platform.extras["http"] = client
     issuer = TokenIssuer(settings.jwt_secret_value, settings.access_token_seconds)
-    users = UserService(platform.db, issuer, settings.refresh_token_days)
+    users = UserService(
+        platform.db, issuer, settings.refresh_token_days, settings.login_known_client_days
+    )
     platform.extras["gateway"] = GatewayContext(
         settings=settings,
         forwarder=Forwarder(client, settings.upstreams, settings.read_retries),

@@ -16,6 +16,8 @@ USERS = "users"
 REFRESH_TOKENS = "refresh_tokens"
 # One document, `_id` "first-owner": who claimed the first-run owner creation, and when.
 BOOTSTRAP = "bootstrap"
+# Clients (account and address, as a digest) that logged in successfully, and when last.
+KNOWN_CLIENTS = "known_clients"
 
 
 class UserRepository:
@@ -23,6 +25,7 @@ class UserRepository:
         self._users = db[USERS]
         self._refresh = db[REFRESH_TOKENS]
         self._bootstrap = db[BOOTSTRAP]
+        self._known_clients = db[KNOWN_CLIENTS]
 
     async def insert(self, user: Document) -> None:
         try:
@@ -66,7 +69,19 @@ class UserRepository:
 
     async def delete(self, user_id: str) -> bool:
         result = await self._users.delete_one({"_id": user_id})
+        await self._known_clients.delete_many({"user_id": user_id})
         return result.deleted_count == 1
+
+    async def remember_client(self, client_id: str, user_id: str, now: dt.datetime) -> None:
+        await self._known_clients.update_one(
+            {"_id": client_id}, {"$set": {"user_id": user_id, "last_login_at": now}}, upsert=True
+        )
+
+    async def client_seen_since(self, client_id: str, since: dt.datetime) -> bool:
+        found = await self._known_clients.find_one(
+            {"_id": client_id, "last_login_at": {"$gte": since}}, {"_id": 1}
+        )
+        return found is not None
 
     async def insert_refresh(self, token_id: str, user_id: str, expires_at: dt.datetime) -> None:
         await self._refresh.insert_one(

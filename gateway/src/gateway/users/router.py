@@ -36,10 +36,19 @@ OwnerDep = Annotated[Principal, Depends(owner_only)]
 
 @router.post("/auth/login", responses={401: {}, 429: {}})
 async def login(body: Login, request: Request, context: ContextDep) -> TokenPair:
-    """Log in with email and password: a short-lived access token and a refresh token."""
-    await context.limiter.hit(context.login_limit, "address", address_of(request))
-    await context.limiter.hit(context.login_account_limit, "account", body.email)
-    return await context.users.login(body.email, body.password)
+    """Log in with email and password: a short-lived access token and a refresh token.
+
+    Limited per address, per account and address, and per account; a client that logged in to
+    this account lately is not held by the per-account limit, so guesses from elsewhere cannot
+    lock its owner out."""
+    address = address_of(request)
+    await context.limiter.hit(context.login_limit, "address", address)
+    await context.limiter.hit(
+        context.login_client_limit, "account_address", f"{body.email} {address}"
+    )
+    if not await context.users.is_known_client(body.email, address):
+        await context.limiter.hit(context.login_account_limit, "account", body.email)
+    return await context.users.login(body.email, body.password, address=address)
 
 
 @router.get("/auth/bootstrap")

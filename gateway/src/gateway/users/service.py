@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +27,11 @@ _BOOTSTRAP_CLAIM_LIFE = dt.timedelta(seconds=60)
 def _now() -> dt.datetime:
     now = dt.datetime.now(dt.UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _client_id(email: str, address: str) -> str:
+    # Who logged in from where is kept as a digest: the gateway needs only to recognise it.
+    return hashlib.sha256(f"{email}\n{address}".encode()).hexdigest()
 
 
 def _out(user: Document) -> UserOut:
@@ -57,10 +63,17 @@ async def _verify(password_hash: str, password: str) -> bool:
 
 
 class UserService:
-    def __init__(self, db: AsyncDatabase[Document], issuer: TokenIssuer, refresh_days: int):
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        issuer: TokenIssuer,
+        refresh_days: int,
+        known_client_days: int = 30,
+    ):
         self._users = UserRepository(db)
         self._issuer = issuer
         self._refresh_days = refresh_days
+        self._known_client_life = dt.timedelta(days=known_client_days)
 
     async def ensure_owner(self, email: str, password: str) -> bool:
         """Create the first owner from configuration; an existing user of that email is kept."""
@@ -143,12 +156,21 @@ class UserService:
         if not await self._users.delete(user_id):
             raise NotFound("There is no such user.", detail={"id": user_id})
 
-    async def login(self, email: str, password: str) -> TokenPair:
+    async def login(self, email: str, password: str, *, address: str | None = None) -> TokenPair:
+        """A pair for the right password; the client at `address` becomes a known client of
+        this account."""
         user = await self._users.get(email)
         valid = await _verify(user["password_hash"] if user else _DUMMY_HASH, password)
         if user is None or not valid or user.get("disabled"):
             raise Unauthorized("The email or the password is wrong.")
+        if address is not None:
+            await self._users.remember_client(_client_id(email, address), email, _now())
         return await self._pair(user)
+
+    async def is_known_client(self, email: str, address: str) -> bool:
+        """Whether a login to `email` from `address` succeeded within the known-client life."""
+        since = _now() - self._known_client_life
+        return await self._users.client_seen_since(_client_id(email, address), since)
 
     async def refresh(self, token: str) -> TokenPair:
         """A new pair for a live refresh token, which is used up (rotation)."""
