@@ -212,3 +212,11 @@ async def test_a_checkout_link_is_shown_and_a_refund_past_the_payment_is_refused
 
     assert part.status_code == 303, part.text
     assert "Refund 5.00 USD" in text_of(after, "#payments")
+
+    async def payment_recorded() -> bool:
+        page = await owner.get(f"/orders/invoices/{invoice_id}")
+        return "20.00 USD" in text_of(page, "#payments") and bool(
+            html(page).css_first("#invoice-payments")
+        )
+
+    await eventually(payment_recorded, timeout=30, what="workflow to record the payment")
