@@ -52,8 +52,10 @@ async def _login(client: httpx.AsyncClient, password: str) -> httpx.Response:
 async def test_ten_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(
     infra: InfraSettings, unique: str, upstream: str, mongo: AsyncMongoClient[Document]
 ) -> None:
-    # The default limits: 5 per account and address, 10 per account for unknown clients.
-    async with gateway_for_addresses(unique, upstream, mongo) as client_at:
+    # 5 per account and address, 10 per account for the clients the account does not know.
+    async with gateway_for_addresses(
+        unique, upstream, mongo, login_per_account_address=5, login_per_account=10
+    ) as client_at:
         laptop = client_at(OWNERS_LAPTOP)
         before = await _login(laptop, OWNER_PASSWORD)
         # The probe's attack: 10 wrong passwords for the owner's email, then the right one.

@@ -46,7 +46,7 @@ class GatewaySettings(ServiceSettings):
     login_per_account: int = 10
     # One account from one address (see the README's login policy); a client that logged in to
     # an account within `login_known_client_days` is not held by that account's limit.
-    login_per_account_address: int = 5
+    login_per_account_address: int = 10
     login_known_client_days: int = 30
     bootstrap_per_address: int = 5
     pin_window_seconds: int = 60
