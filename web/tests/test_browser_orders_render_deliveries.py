@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from urllib.parse import urljoin
 
 from playwright.async_api import Browser, BrowserContext, Page, expect
 from seeded_session import seeded_session
@@ -154,6 +155,12 @@ async def test_an_invoice_fires_a_render_job_whose_outputs_are_delivered_to_the_
         await client_page.screenshot(
             path=screenshots / "deliveries-client-page.png", full_page=True
         )
+        first_file = client_page.get_by_role("link", name=re.compile(r"_001_.*\.jpg"))
+        href = await first_file.get_attribute("href")
+        assert href is not None
+        downloaded = await client_page.request.get(urljoin(url, href))
+        assert downloaded.ok
+        assert downloaded.headers["content-type"] == "image/jpeg"
     finally:
         await client.close()
 
@@ -179,9 +186,11 @@ async def test_an_invoice_fires_a_render_job_whose_outputs_are_delivered_to_the_
             widths[name] = await page.evaluate("document.documentElement.scrollWidth")
             await page.screenshot(path=screenshots / f"{name}-phone.png", full_page=True)
             problems[name] = list(await serious_accessibility_problems(page))
+        log = await page.locator("section[aria-labelledby='d-log'] tbody").inner_text()
     finally:
         await phone.close()
 
+    assert "_001_" in log  # the client's download, in the studio's download log
     assert violations == []
     assert {name: w for name, w in widths.items() if w > 390} == {}
     assert {name: p for name, p in problems.items() if p} == {}
