@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from seeded_session import marketing_get, seeded_session
+import httpx
+from seeded_session import marketing_get, owner_token, seeded_session
 from web_harness import WebClient, WebPlatform, html, text_of
 
 from kit.testing import eventually
@@ -163,3 +164,44 @@ async def test_a_plan_lists_what_a_run_renders_and_the_started_run_stops_polling
     assert tree.css_first("h1") is None  # only the progress block
     assert text_of(done, "label[for='run-bar']").startswith("2 of 2 rendered")
     assert len(tree.css("#run-progress tbody tr")) == 2
+
+
+async def test_an_edit_on_the_screen_keeps_what_the_form_does_not_show(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    token = await owner_token(studio.gateway)
+    async with httpx.AsyncClient(
+        base_url=studio.gateway, headers={"Authorization": f"Bearer {token}"}
+    ) as gw:
+        made = await gw.post(
+            "/api/render/profiles",
+            json={
+                "name": f"Lab {uuid.uuid4().hex[:6]}",
+                "purpose": "final",
+                "size": {"print_size": {"width_in": 8, "height_in": 10}, "fit": "cover"},
+                "bleed": {"amount": 3, "unit": "mm", "fill": "mirror"},
+                "sharpening": {"amount": 120},
+                "format": {"kind": "jpeg", "quality": 95, "subsampling": "4:4:4"},
+            },
+        )
+        assert made.status_code == 201, made.text
+        profile = made.json()
+        page = await owner.get(f"/render/profiles/{profile['id']}")
+        form = {
+            n.attributes["name"]: n.attributes.get("value") or ""
+            for n in html(page).css("form input[name]")
+            if n.attributes.get("type") != "checkbox"
+        }
+        for select in html(page).css("form select[name]"):
+            chosen = select.css_first("option[selected]") or select.css_first("option")
+            form[select.attributes["name"] or ""] = chosen.attributes.get("value") or ""
+        edited = await owner.post(f"/render/profiles/{profile['id']}", {**form, "dpi": "600"})
+        after = (await gw.get(f"/api/render/profiles/{profile['id']}")).json()
+
+    assert edited.status_code == 303, edited.text
+    assert after["version"] == 2
+    assert after["dpi"] == 600
+    assert after["size"]["print_size"] == {"width_in": 8.0, "height_in": 10.0}
+    assert after["bleed"] == {"amount": 3.0, "unit": "mm", "fill": "mirror"}
+    assert after["sharpening"]["amount"] == 120
+    assert after["format"]["subsampling"] == "4:4:4"

@@ -75,6 +75,29 @@ def profile_body(form: Any) -> dict[str, Any]:
     return body
 
 
+STORED_ONLY = ("id", "version", "created_at", "updated_at")
+
+
+def edited_profile(current: dict[str, Any], form: Any) -> dict[str, Any]:
+    """The profile's whole new content: what the form shows, over what it does not show
+    (bleed, sharpening, an image watermark, colour settings, JPEG subsampling stay as stored)."""
+    body = {k: v for k, v in current.items() if k not in STORED_ONLY}
+    edited = profile_body(form)
+    body.update(edited)
+    body["format"] = {**(current.get("format") or {}), **edited["format"]}
+    mark = current.get("watermark") or {}
+    text = form_value(form, "watermark")
+    if text:
+        body["watermark"] = {**mark, "text": text, "image_key": None}
+    elif not mark.get("image_key"):
+        body["watermark"] = None
+    if not form_value(form, "link_expiry_days"):
+        body["link_expiry_days"] = None
+    if not form_value(form, "product"):
+        body["product"] = ""
+    return body
+
+
 def profile_form(profile: dict[str, Any]) -> dict[str, str]:
     """The profile form's values from a stored profile (to edit it)."""
     size = profile.get("size") or {}
@@ -229,8 +252,11 @@ async def edit_profile(page: PageDep, profile_id: str, request: Request) -> Resp
     form = await request.form()
     base = form_value(form, "base_version")
     query = f"?base_version={base}" if base.isdigit() else ""
+    current = await page.gateway.get(f"{RENDER}/profiles/{profile_id}")
     try:
-        await page.gateway.send("PUT", f"{RENDER}/profiles/{profile_id}{query}", profile_body(form))
+        await page.gateway.send(
+            "PUT", f"{RENDER}/profiles/{profile_id}{query}", edited_profile(current, form)
+        )
     except GatewayError as error:
         if error.status >= 500 or error.status == 404:
             raise
