@@ -1,0 +1,250 @@
+"""The calendar without a browser: owner and staff open it, free slots come from booking's
+availability, booking a client (new or found) shows the session in its slot, a taken slot is
+refused with booking's message and stores no client, a move with a stale version is booking's
+409 shown in the grid, a cancellation needs its reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import httpx
+from web_harness import (
+    OWNER_EMAIL,
+    OWNER_PASSWORD,
+    WebClient,
+    WebPlatform,
+    gateway_token,
+    html,
+    new_user,
+    text_of,
+)
+
+DAY = dt.date.today() + dt.timedelta(days=9)
+TOKENS: dict[str, str] = {}  # one owner login for all the setups (logins are rate limited)
+
+
+async def studio_setup(studio: WebPlatform) -> dict[str, Any]:
+    """A resource open 09:00-17:00 every day and an hour-long session type on it."""
+    if studio.gateway not in TOKENS:
+        TOKENS[studio.gateway] = await gateway_token(studio.gateway, OWNER_EMAIL, OWNER_PASSWORD)
+    token = TOKENS[studio.gateway]
+    name = f"Room {uuid.uuid4().hex[:6]}"
+    async with httpx.AsyncClient(
+        base_url=studio.gateway, headers={"Authorization": f"Bearer {token}"}
+    ) as api:
+        resource = (
+            await api.post("/api/booking/resources", json={"name": name, "kind": "room"})
+        ).json()
+        hours = await api.post(
+            "/api/booking/opening-hours",
+            json={
+                "resource_ids": [resource["id"]],
+                "weekdays": list(range(7)),
+                "opens": "09:00",
+                "closes": "17:00",
+                "valid_from": dt.date.today().isoformat(),
+            },
+        )
+        assert hours.status_code == 201, hours.text
+        stype = await api.post(
+            "/api/booking/session-types",
+            json={
+                "name": f"Portrait {name}",
+                "duration_minutes": 60,
+                "start_every_minutes": 60,
+                "resource_ids": [resource["id"]],
+            },
+        )
+        assert stype.status_code == 201, stype.text
+    return {"resource": resource, "type": stype.json(), "name": name}
+
+
+def at(hour: int) -> str:
+    return dt.datetime.combine(DAY, dt.time(hour), dt.UTC).isoformat()
+
+
+async def book_new_client(
+    client: WebClient, setup: dict[str, Any], hour: int, last: str
+) -> httpx.Response:
+    await client.get("/calendar")
+    return await client.post(
+        "/calendar/book",
+        {
+            "starts_at": at(hour),
+            "resource_id": setup["resource"]["id"],
+            "session_type_id": setup["type"]["id"],
+            "client_id": "new",
+            "first_name": "Ann",
+            "last_name": last,
+            "email": f"{last.lower()}@clients.test",
+            "phone": f"+1 312 555 {uuid.uuid4().int % 10000:04d}",
+            "action": "book",
+        },
+    )
+
+
+def day_path(setup: dict[str, Any]) -> str:
+    return f"/calendar?day={DAY.isoformat()}&type={setup['type']['id']}"
+
+
+async def test_owner_and_staff_open_the_calendar_and_marketing_does_not(
+    studio: WebPlatform, owner: WebClient, staff: WebClient
+) -> None:
+    email, password = await new_user(studio.gateway, "marketing")
+    async with WebClient.open(studio.web) as marketing:
+        await marketing.get("/login")
+        await marketing.post("/login", {"email": email, "password": password, "next": "/"})
+        refused = await marketing.get("/calendar")
+
+    assert (await owner.get("/calendar")).status_code == 200
+    assert (await staff.get("/calendar?view=week")).status_code == 200
+    assert refused.status_code == 403
+
+
+async def test_a_free_slot_is_booked_for_a_new_client_and_shows_in_its_slot(
+    studio: WebPlatform, staff: WebClient
+) -> None:
+    setup = await studio_setup(studio)
+    before = await staff.get(day_path(setup))
+    free = html(before).css_first(f'a[aria-label="Book {setup["name"]} 10:00"]')
+
+    last = f"Lee{uuid.uuid4().hex[:5]}"
+    booked = await book_new_client(staff, setup, 10, last)
+    after = await staff.get(day_path(setup))
+
+    assert free is not None
+    assert "starts_at=" in (free.attributes["href"] or "")
+    assert booked.status_code == 303, booked.text
+    sessions = [a.text(separator=" ", strip=True) for a in html(after).css("a.booking")]
+    assert any(
+        f"Ann {last}" in s and "10:00\N{EN DASH}11:00" in s and s.strip().startswith("S1")
+        for s in sessions
+    ), sessions
+    assert html(after).css_first(f'a[aria-label="Book {setup["name"]} 10:00"]') is None
+
+
+async def test_a_taken_slot_is_refused_with_bookings_message_and_stores_no_client(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    setup = await studio_setup(studio)
+    first = await book_new_client(owner, setup, 11, f"First{uuid.uuid4().hex[:5]}")
+    late = f"Late{uuid.uuid4().hex[:5]}"
+    second = await book_new_client(owner, setup, 11, late)
+    search = await owner.get(f"/calendar/clients?q={late}", headers={"HX-Request": "true"})
+
+    assert first.status_code == 303
+    assert second.status_code == 409
+    assert text_of(second, "p.error") == "That time is not free."
+    assert html(second).css_first("#f-last_name").attributes["value"] == late
+    assert f"No client matches “{late}”." in search.text
+
+
+async def test_an_existing_client_is_found_and_picked(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    setup = await studio_setup(studio)
+    last = f"Found{uuid.uuid4().hex[:5]}"
+    await book_new_client(owner, setup, 9, last)
+    found = await owner.post(
+        "/calendar/book",
+        {
+            "starts_at": at(13),
+            "resource_id": setup["resource"]["id"],
+            "q": last,
+            "action": "search",
+        },
+    )
+    pick = html(found).css_first('#matches input[name="client_id"]')
+    booked = await owner.post(
+        "/calendar/book",
+        {
+            "starts_at": at(13),
+            "resource_id": setup["resource"]["id"],
+            "session_type_id": setup["type"]["id"],
+            "client_id": pick.attributes["value"],
+            "action": "book",
+        },
+    )
+    after = await owner.get(day_path(setup))
+
+    assert f"Ann {last}" in text_of(found, "#matches")
+    assert booked.status_code == 303
+    names = [a.text() for a in html(after).css("a.booking") if last in a.text()]
+    assert len(names) == 2
+
+
+async def test_a_move_with_a_stale_version_is_refused_and_a_fresh_one_moves_it(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    setup = await studio_setup(studio)
+    last = f"Move{uuid.uuid4().hex[:5]}"
+    await book_new_client(owner, setup, 10, last)
+    page = await owner.get(day_path(setup))
+    booking = next(a for a in html(page).css("a.booking") if last in a.text())
+    move = {
+        "session_id": booking.attributes["data-session-id"],
+        "starts_at": at(14),
+        "resource_id": setup["resource"]["id"],
+        "day": DAY.isoformat(),
+        "type": setup["type"]["id"],
+    }
+    stale = await owner.post(
+        "/calendar/move",
+        {**move, "version": str(int(booking.attributes["data-version"] or 0) + 1)},
+        htmx=True,
+    )
+    moved = await owner.post(
+        "/calendar/move", {**move, "version": booking.attributes["data-version"]}, htmx=True
+    )
+
+    assert stale.status_code == 409
+    assert text_of(stale, "#calendar p.error") == "The session changed since you loaded it."
+    assert moved.status_code == 200
+    now_at = next(a for a in html(moved).css("a.booking") if last in a.text())
+    assert "14:00\N{EN DASH}15:00" in now_at.text()
+
+
+async def test_a_session_is_rescheduled_by_its_form_and_cancelled_with_a_reason(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    setup = await studio_setup(studio)
+    last = f"Cancel{uuid.uuid4().hex[:5]}"
+    await book_new_client(owner, setup, 15, last)
+    page = await owner.get(day_path(setup))
+    booking = next(a for a in html(page).css("a.booking") if last in a.text())
+    path = booking.attributes["href"] or ""
+    session = await owner.get(path)
+    version = html(session).css_first('input[name="version"]').attributes["value"]
+    closed = await owner.post(
+        f"{path}/reschedule",
+        {
+            "date": DAY.isoformat(),
+            "time": "18:00",
+            "resource_id": setup["resource"]["id"],
+            "version": version,
+        },
+    )
+    moved = await owner.post(
+        f"{path}/reschedule",
+        {
+            "date": DAY.isoformat(),
+            "time": "12:00",
+            "resource_id": setup["resource"]["id"],
+            "version": version,
+        },
+    )
+    no_reason = await owner.post(f"{path}/cancel", {"reason": ""})
+    cancelled = await owner.post(f"{path}/cancel", {"reason": "Client is ill"})
+    after = await owner.get(path)
+    day = await owner.get(day_path(setup))
+
+    assert closed.status_code == 409
+    assert text_of(closed, 'form[aria-label="Reschedule"] p.error') == "The studio is closed then."
+    assert moved.status_code == 303
+    assert no_reason.status_code == 422
+    assert "Give a reason" in text_of(no_reason, "#e-reason")
+    assert cancelled.status_code == 303
+    assert "cancelled: Client is ill" in text_of(after, "dl.facts")
+    assert last not in day.text
