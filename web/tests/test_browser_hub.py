@@ -1,0 +1,57 @@
+"""The hub in a real browser: select two sessions by keyboard, advance them in bulk, see the
+outcome and the new status; on a phone-sized screen too, with no serious axe finding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.async_api import Browser, Page, expect
+from seeded_session import seeded_session
+from web_harness import OWNER_EMAIL, OWNER_PASSWORD, WebPlatform, serious_accessibility_problems
+
+
+async def _log_in(page: Page, studio: WebPlatform) -> None:
+    await page.goto(studio.web + "/login?next=%2Fhub")
+    await page.get_by_label("Email").fill(OWNER_EMAIL)
+    await page.get_by_label("Password").fill(OWNER_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(studio.web + "/hub")
+
+
+async def test_two_sessions_are_advanced_in_bulk_from_the_hub(
+    studio: WebPlatform, browser: Browser, screenshots: Path
+) -> None:
+    sessions = [await seeded_session(studio.gateway, images=1) for _ in range(2)]
+    context = await browser.new_context(bypass_csp=False)
+    page = await context.new_page()
+    try:
+        await _log_in(page, studio)
+        for s in sessions:
+            box = page.get_by_label(f"Select {s.number}")
+            await box.focus()
+            await page.keyboard.press("Space")
+            await expect(box).to_be_checked()
+        await page.get_by_role("button", name="Advance status of the selected").click()
+        outcome = page.get_by_role("status")
+        await expect(outcome).to_contain_text("2 advanced")
+        await expect(outcome).to_contain_text("Capture Images Pending")
+        await page.screenshot(path=screenshots / "hub.png", full_page=True)
+        await page.set_viewport_size({"width": 390, "height": 844})
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        await page.screenshot(path=screenshots / "hub-phone.png", full_page=True)
+    finally:
+        await context.close()
+    assert width <= 390
+
+
+async def test_the_hub_has_no_serious_accessibility_problem(
+    studio: WebPlatform, browser: Browser
+) -> None:
+    context = await browser.new_context(bypass_csp=True)
+    page = await context.new_page()
+    try:
+        await _log_in(page, studio)
+        problems = await serious_accessibility_problems(page)
+    finally:
+        await context.close()
+    assert problems == []
