@@ -33,7 +33,8 @@ async def test_the_hub_lists_sessions_and_advances_the_selected_naming_what_fail
     assert "Session Pending" in text_of(page, "#board")
     assert answer.status_code == 200
     assert "2 advanced" in outcome
-    assert first.number in outcome and second.number in outcome
+    assert first.number in outcome
+    assert second.number in outcome
     assert "Capture Images Pending" in outcome
     assert "1 could not move" in outcome
     assert "no-such-session" in outcome
