@@ -309,3 +309,32 @@ async def test_a_medium_format_frame_beyond_pillows_default_limit_is_stored(
     assert file["outcome"] == "stored", file
     image = (await workflow.client.get(f"/workflow/images/{file['image_id']}")).json()
     assert (image["width"], image["height"]) == (10_000, 9_000)
+
+
+async def test_an_images_preview_is_served_once_render_made_it_and_404_before(
+    workflow: Workflow, unique: str
+) -> None:
+    session_id = await booked_session(workflow, f"pv-{unique}")
+    report = await import_files(workflow, session_id, [("V1.jpg", picture("JPEG", shade=80))])
+    image_id = report["files"][0]["image_id"]
+    before = await workflow.client.get(f"/workflow/images/{image_id}/preview")
+    key = f"sessions/{session_id}/previews/V1.jpg"
+    preview = picture("JPEG", shade=20)
+    await workflow.platform.storage.put(
+        workflow.infra.images_bucket, key, preview, content_type="image/jpeg"
+    )
+    created = PreviewsCreated(
+        session_id=session_id,
+        previews=[PreviewRef(image_id=image_id, key=key, width=32, height=24)],
+        failures=[],
+    )
+    await workflow.deliver(workflow.envelope(created, subject=session_id))
+    after = await workflow.client.get(f"/workflow/images/{image_id}/preview")
+    unknown = await workflow.client.get("/workflow/images/nope/preview")
+
+    assert before.status_code == 404
+    assert "no preview yet" in before.json()["message"]
+    assert after.status_code == 200
+    assert after.headers["content-type"] == "image/jpeg"
+    assert after.content == preview
+    assert unknown.status_code == 404

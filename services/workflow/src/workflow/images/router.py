@@ -91,6 +91,24 @@ async def get_image(image_id: str, context: ContextDep) -> Image:
     return await ImageService(context).get(image_id)
 
 
+@router.get(
+    "/images/{image_id}/preview",
+    summary="One image's preview JPEG",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The preview"},
+        404: {"description": "No such image, or no preview yet"},
+    },
+)
+async def get_preview(image_id: str, context: ContextDep) -> Response:
+    """The low-resolution preview render made for the image (never the original), for the
+    studio's screens; previews are small, so the body is sent whole."""
+    body = await ImageService(context).preview_bytes(image_id)
+    return Response(
+        body, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
 @router.put("/images/{image_id}/retouched", summary="Store an image's retouched version")
 async def put_retouched(
     image_id: str,

@@ -516,6 +516,13 @@ class ImageService:
             raise NotFound(f"No image {image_id}.", detail={"image_id": image_id})
         return image_view(document)
 
+    async def preview_bytes(self, image_id: str) -> bytes:
+        """The image's preview JPEG (render makes it after the import); 404 until then."""
+        image = await self.get(image_id)
+        if image.preview is None:
+            raise NotFound(f"Image {image_id} has no preview yet.", detail={"image_id": image_id})
+        return await self._context.storage.get_bytes(self._bucket, image.preview.key)
+
     async def get_import(self, import_id: str) -> ImportReport:
         document = await self._repository.get_import(import_id)
         if document is None:
