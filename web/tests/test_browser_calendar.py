@@ -41,7 +41,9 @@ async def test_a_client_is_booked_from_a_free_slot_and_dragged_to_another(
         target = page.locator(
             f'td[data-resource-id="{setup["resource"]["id"]}"][data-starts-at^="{DAY.isoformat()}T14:00"]'
         )
+        await target.scroll_into_view_if_needed()
         await booking.drag_to(target)
+        await page.screenshot(path=screenshots / "calendar-dropped.png")
         await expect(page.locator("a.booking").filter(has_text=last)).to_contain_text(
             "14:00\N{EN DASH}15:00"
         )

@@ -248,3 +248,32 @@ async def test_a_session_is_rescheduled_by_its_form_and_cancelled_with_a_reason(
     assert cancelled.status_code == 303
     assert "cancelled: Client is ill" in text_of(after, "dl.facts")
     assert last not in day.text
+
+
+async def test_the_week_of_a_resource_shades_its_closure_and_offers_no_slot_there(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    setup = await studio_setup(studio)
+    closed_day = DAY + dt.timedelta(days=1)
+    await owner.get("/settings")
+    added = await owner.post(
+        "/settings/closures",
+        {
+            "resource_id": setup["resource"]["id"],
+            "first_day": closed_day.isoformat(),
+            "reason": "Repainting",
+        },
+    )
+    week = await owner.get(
+        f"/calendar?view=week&day={DAY.isoformat()}&type={setup['type']['id']}"
+        f"&resource={setup['resource']['id']}"
+    )
+    heads = [th.text(separator=" ", strip=True) for th in html(week).css("thead th")]
+    labels = [a.attributes.get("aria-label") or "" for a in html(week).css("td.slot.free a")]
+
+    assert added.status_code == 303
+    assert len(heads) == 8  # the time, then seven days
+    closed_head = next(h for h in heads if closed_day.strftime("%a %d") in h)
+    assert "Closed: Repainting" in closed_head
+    assert not any(closed_day.strftime("%a %d") in label for label in labels)
+    assert any(DAY.strftime("%a %d") in label for label in labels)
