@@ -85,7 +85,7 @@ async def test_a_paid_checkout_marks_the_payment_succeeded_and_announces_it_once
     assert events[0]["data"]["amount_minor"] == 5000
 
 
-async def test_a_webhook_with_a_bad_or_stale_signature_is_refused_and_changes_nothing(
+async def test_a_webhook_with_a_bad_stale_or_future_signature_is_refused_and_changes_nothing(
     booking: httpx.AsyncClient, booked_session: Studio, send_webhook: Send, booking_db: Any
 ) -> None:
     studio = await booked_session()
@@ -96,6 +96,7 @@ async def test_a_webhook_with_a_bad_or_stale_signature_is_refused_and_changes_no
 
     wrong_secret = await send_webhook(body, secret="whsec_someone_else")
     stale = await send_webhook(body, at=int(time.time()) - 3600)
+    from_the_future = await send_webhook(body, at=int(time.time()) + 3600)
     unsigned = await booking.post("/public/payments/stripe-webhook", content=body)
     tampered = await booking.post(
         "/public/payments/stripe-webhook",
@@ -103,7 +104,7 @@ async def test_a_webhook_with_a_bad_or_stale_signature_is_refused_and_changes_no
         headers={"Stripe-Signature": signed(body)["Stripe-Signature"]},
     )
 
-    for response in (wrong_secret, stale, unsigned, tampered):
+    for response in (wrong_secret, stale, from_the_future, unsigned, tampered):
         assert response.status_code == 400, response.text
         assert response.json()["error"] == "bad_request"
     assert (await booking.get(f"/payments/{payment['id']}")).json()["status"] == "pending"

@@ -6,6 +6,7 @@ first one created instead of charging or refunding twice.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,5 +140,18 @@ def _upstream(exc: stripe.StripeError) -> BadGateway:
 
 
 def verify_webhook(payload: bytes, signature: str, secret: str, tolerance: int) -> None:
-    """Raise unless `signature` is Stripe's for this exact body and recent enough."""
+    """Raise unless `signature` is Stripe's for this exact body and within `tolerance` of now.
+
+    Stripe's library checks only the past side (a timestamp older than the tolerance); a signed
+    timestamp far in the future would otherwise stay replayable until then, so we check both ways.
+    """
     stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
+    stamps = [
+        item.split("=", 1)[1] for item in signature.split(",") if item.strip().startswith("t=")
+    ]
+    try:
+        signed_at = int(stamps[0])
+    except (IndexError, ValueError) as exc:
+        raise ValueError("The Stripe-Signature header carries no timestamp.") from exc
+    if signed_at > time.time() + tolerance:
+        raise ValueError(f"The signature's timestamp is more than {tolerance} s in the future.")
