@@ -172,6 +172,29 @@ async def test_payments_are_recorded_once_and_a_fully_paid_invoice_moves_to_paid
     assert refunded["balance_minor"] == 3000
 
 
+async def test_two_partial_refunds_leave_the_rest_paid(workflow: Workflow) -> None:
+    invoice = await create_invoice(workflow)  # 5000
+    invoice_id = invoice["invoice_id"]
+    await workflow.deliver(workflow.envelope(payment(invoice, "pay-r", 5000), subject="pay-r"))
+
+    def refund(refund_id: str, amount: int, total: int) -> PaymentRefunded:
+        return PaymentRefunded(
+            **payment(invoice, "pay-r", 5000).model_dump(),
+            refund_id=refund_id,
+            refund_minor=amount,
+            refunded_total_minor=total,
+        )
+
+    first = workflow.envelope(refund("rf-1", 1500, 1500), subject="pay-r")
+    await workflow.deliver(first)
+    await workflow.deliver(first)  # delivered twice: applied once
+    await workflow.deliver(workflow.envelope(refund("rf-2", 1000, 2500), subject="pay-r"))
+    after = (await workflow.client.get(f"/workflow/invoices/{invoice_id}")).json()
+    assert (after["paid_minor"], after["balance_minor"]) == (2500, 2500)
+    refunds = [p for p in after["payments"] if p["outcome"] == "refunded"]
+    assert sorted(p["amount_minor"] for p in refunds) == [1000, 1500]
+
+
 async def test_bad_invoices_are_refused_with_a_clear_4xx(workflow: Workflow) -> None:
     prices = await price_list(workflow)
     print_id = product(prices, "8x10 print")

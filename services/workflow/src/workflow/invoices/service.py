@@ -213,13 +213,20 @@ class InvoiceService:
                 f"Payment {payload.payment_id} is in {payload.currency}, "
                 f"invoice {payload.invoice_id} in {invoice['currency']}."
             )
+        record_id = f"{payload.payment_id}:{outcome}"
+        amount = payload.amount_minor
+        if isinstance(payload, PaymentRefunded) and payload.refund_id is not None:
+            # Each partial refund is its own record of its own amount (amount_minor is the
+            # whole payment's); an event without refund_id is the old shape: a full refund.
+            record_id = f"{record_id}:{payload.refund_id}"
+            amount = payload.refund_minor if payload.refund_minor is not None else amount
         await self._repository.record_payment(
             {
-                "_id": f"{payload.payment_id}:{outcome}",
+                "_id": record_id,
                 "payment_id": payload.payment_id,
                 "invoice_id": payload.invoice_id,
                 "outcome": outcome,
-                "amount_minor": payload.amount_minor,
+                "amount_minor": amount,
                 "currency": invoice["currency"],
                 "event_id": context.event_id,
                 "recorded_at": datetime.now(UTC),
