@@ -1,0 +1,274 @@
+"""Clients: booking's client records through the gateway.
+
+Search (name, email, phone, postal code) with sort and server-side pages, live through htmx
+and by a submit button without JS; the client record with its edit form; a new client whose
+likely duplicate (booking's 409) is named with a link and an explicit "create anyway"; the
+CSV export streamed through the web app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+
+from web.gateway import GatewayError
+from web.pages import ALL_ROLES, STUDIO_ROLES, NavItem, PageDep, form_value, is_htmx
+
+router = APIRouter(include_in_schema=False)
+nav = [NavItem("Clients", "/clients", 30, ALL_ROLES, key="k")]
+
+CLIENTS = "/api/booking/clients"
+PAGE_SIZE = 25
+SEARCH = ("name", "email", "phone", "postal_code", "organization")
+SORTS = {
+    "last_name": "Last name",
+    "first_name": "First name",
+    "organization": "Organization",
+    "email": "Email",
+    "postal_code": "Postal code",
+    "-created_at": "Newest first",
+}
+FIELDS = (
+    "first_name",
+    "last_name",
+    "organization",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "tags",
+    "notes",
+)
+
+
+def _criteria(request: Request) -> dict[str, str]:
+    query = request.query_params
+    criteria = {name: query.get(name, "").strip() for name in SEARCH}
+    sort = query.get("sort", "last_name")
+    criteria["sort"] = sort if sort in SORTS else "last_name"
+    return criteria
+
+
+def _page_number(request: Request) -> int:
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _link(criteria: dict[str, str], page: int) -> str:
+    values = {k: v for k, v in criteria.items() if v} | {"page": str(page)}
+    return "/clients?" + urlencode(values)
+
+
+@router.get("/clients", response_class=HTMLResponse)
+async def clients(page: PageDep) -> HTMLResponse:
+    page.require(ALL_ROLES)
+    criteria = _criteria(page.request)
+    number = _page_number(page.request)
+    found: dict[str, Any] = {"items": [], "total": 0}
+    problem = None
+    try:
+        found = await page.gateway.get(CLIENTS, **criteria, page=number, page_size=PAGE_SIZE)
+    except GatewayError as error:
+        problem = error.message
+    total = int(found.get("total", 0))
+    values = {
+        "criteria": criteria,
+        "sorts": SORTS,
+        "found": found["items"],
+        "total": total,
+        "number": number,
+        "first": (number - 1) * PAGE_SIZE + 1,
+        "previous": _link(criteria, number - 1) if number > 1 else None,
+        "next": _link(criteria, number + 1) if number * PAGE_SIZE < total else None,
+        "export": "/clients/export.csv?" + urlencode({k: v for k, v in criteria.items() if v}),
+        "message": problem,
+        "can_write": page.role in STUDIO_ROLES,
+    }
+    if is_htmx(page.request):
+        return page.render("clients/clients.html", block="results", **values)
+    return page.render("clients/clients.html", **values)
+
+
+@router.get("/clients/export.csv", response_model=None)
+async def export(page: PageDep) -> StreamingResponse:
+    page.require(ALL_ROLES)
+    criteria = _criteria(page.request)
+    stack = contextlib.AsyncExitStack()
+    answer = await stack.enter_async_context(
+        page.gateway.stream(
+            "GET", f"{CLIENTS}/export.csv", params={k: v for k, v in criteria.items() if v}
+        )
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        async with stack:
+            async for chunk in answer.aiter_bytes():
+                yield chunk
+
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="clients.csv"'},
+    )
+
+
+def _form_of(client: dict[str, Any]) -> dict[str, str]:
+    address = client.get("address") or {}
+    phones = client.get("phones") or []
+    return {
+        "first_name": client.get("first_name") or "",
+        "last_name": client.get("last_name") or "",
+        "organization": client.get("organization") or "",
+        "email": client.get("email") or "",
+        "phone": phones[0]["number"] if phones else "",
+        "street": address.get("street") or "",
+        "city": address.get("city") or "",
+        "region": address.get("region") or "",
+        "postal_code": address.get("postal_code") or "",
+        "country": address.get("country") or "",
+        "tags": ", ".join(client.get("tags") or []),
+        "notes": client.get("notes") or "",
+    }
+
+
+def _body_of(form: dict[str, str], consent: bool) -> dict[str, Any]:
+    """The form as booking's client fields; an empty input clears the field."""
+    address = {k: form[k] or None for k in ("street", "city", "region", "postal_code", "country")}
+    return {
+        "first_name": form["first_name"] or None,
+        "last_name": form["last_name"] or None,
+        "organization": form["organization"] or None,
+        "email": form["email"] or None,
+        "phones": [{"number": form["phone"], "sms": False}] if form["phone"] else [],
+        "address": address if any(address.values()) else None,
+        "tags": [t.strip() for t in form["tags"].replace(";", ",").split(",") if t.strip()],
+        "notes": form["notes"] or None,
+        "marketing_consent": consent,
+    }
+
+
+def _problems(error: GatewayError) -> dict[str, str]:
+    problems = error.field_problems()
+    if "number" in problems:
+        problems["phone"] = problems.pop("number")
+    return problems
+
+
+@router.get("/clients/new", response_class=HTMLResponse)
+async def new_client(page: PageDep) -> HTMLResponse:
+    page.require(STUDIO_ROLES)
+    return page.render(
+        "clients/new.html",
+        form=dict.fromkeys(FIELDS, ""),
+        consent=False,
+        errors={},
+        message=None,
+        duplicate=None,
+    )
+
+
+@router.post("/clients/new", response_model=None)
+async def create_client(page: PageDep) -> HTMLResponse | RedirectResponse:
+    page.require(STUDIO_ROLES)
+    submitted = await page.request.form()
+    form = {name: form_value(submitted, name) for name in FIELDS}
+    consent = form_value(submitted, "marketing_consent") == "on"
+    anyway = form_value(submitted, "allow_duplicate") == "true"
+    try:
+        made = await page.gateway.send(
+            "POST",
+            CLIENTS,
+            _body_of(form, consent),
+            params={"allow_duplicate": "true"} if anyway else None,
+        )
+    except GatewayError as error:
+        duplicate = None
+        if error.status == 409 and isinstance(error.detail, dict):
+            duplicate = {
+                "id": error.detail.get("duplicate_of"),
+                "matched_on": error.detail.get("matched_on"),
+            }
+        return page.render(
+            "clients/new.html",
+            status_code=error.status if error.status < 500 else 422,
+            form=form,
+            consent=consent,
+            errors=_problems(error),
+            message=error.message,
+            duplicate=duplicate,
+        )
+    return RedirectResponse(f"/clients/{made['id']}", status_code=303)
+
+
+async def _related(page: PageDep, client_id: str) -> dict[str, Any]:
+    """The client's sessions and payments (booking), each part with its own refusal."""
+    now = dt.datetime.now(dt.UTC)
+    window = {
+        "start": (now - dt.timedelta(days=5 * 366)).isoformat(),
+        "end": (now + dt.timedelta(days=2 * 366)).isoformat(),
+    }
+    parts: dict[str, Any] = {}
+    for name, path, query in (
+        ("sessions", "/api/booking/sessions", window),
+        ("payments", "/api/booking/payments", {"limit": 50}),
+    ):
+        try:
+            parts[name] = await page.gateway.get(path, client_id=client_id, **query)
+            parts[name + "_error"] = None
+        except GatewayError as error:
+            parts[name] = []
+            parts[name + "_error"] = error.message
+    return parts
+
+
+@router.get("/clients/{client_id}", response_class=HTMLResponse)
+async def client_record(page: PageDep, client_id: str) -> HTMLResponse:
+    page.require(ALL_ROLES)
+    client = await page.gateway.get(f"{CLIENTS}/{client_id}")
+    return page.render(
+        "clients/client.html",
+        client=client,
+        form=_form_of(client),
+        consent=bool(client.get("marketing_consent")),
+        errors={},
+        message=None,
+        can_write=page.role in STUDIO_ROLES,
+        saved=page.request.query_params.get("saved") == "1",
+        **await _related(page, client_id),
+    )
+
+
+@router.post("/clients/{client_id}", response_model=None)
+async def edit_client(page: PageDep, client_id: str) -> HTMLResponse | RedirectResponse:
+    page.require(STUDIO_ROLES)
+    submitted = await page.request.form()
+    form = {name: form_value(submitted, name) for name in FIELDS}
+    consent = form_value(submitted, "marketing_consent") == "on"
+    try:
+        await page.gateway.send("PATCH", f"{CLIENTS}/{client_id}", _body_of(form, consent))
+    except GatewayError as error:
+        client = await page.gateway.get(f"{CLIENTS}/{client_id}")
+        return page.render(
+            "clients/client.html",
+            status_code=error.status if error.status < 500 else 422,
+            client=client,
+            form=form,
+            consent=consent,
+            errors=_problems(error),
+            message=error.message,
+            can_write=True,
+            saved=False,
+            **await _related(page, client_id),
+        )
+    return RedirectResponse(f"/clients/{client_id}?saved=1", status_code=303)
