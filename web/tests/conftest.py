@@ -77,7 +77,14 @@ async def platform(
     unique = uuid.uuid4().hex[:8]
     ports = platform_ports(_free_block(7))
     state = tmp_path_factory.mktemp("web-platform")
-    env = platform_env(f"web{unique}", ports) | {"DELIVERY_PACKAGING_POLL_SECONDS": "0.5"}
+    env = platform_env(f"web{unique}", ports) | {
+        "DELIVERY_PACKAGING_POLL_SECONDS": "0.5",
+        # Every browser login reaches the gateway from the web app's one address: the tests
+        # log the owner in many times a minute, which is not what they are about.
+        "GATEWAY_LOGIN_PER_ADDRESS": "10000",
+        "GATEWAY_LOGIN_PER_ACCOUNT": "10000",
+        "GATEWAY_LOGIN_PER_ACCOUNT_ADDRESS": "10000",
+    }
     write_platform_env(state, env)
     platform = WebPlatform(
         web=f"http://127.0.0.1:{ports['web']}",

@@ -101,10 +101,13 @@ async def seeded_session(gateway: str, images: int = 2) -> SeededSession:
             ),
             201,
         )
-        for _ in range(120):
+        # Workflow learns of the session from booking's event: seconds, more on a busy machine.
+        for _ in range(480):
             if (await gw.get(f"{WORKFLOW}/sessions/{session['id']}")).status_code == 200:
                 break
             await asyncio.sleep(0.25)
+        else:
+            raise AssertionError(f"workflow never learnt of session {session['id']}")
         report = _ok(
             await gw.post(
                 f"{WORKFLOW}/sessions/{session['id']}/imports",

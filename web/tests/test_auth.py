@@ -144,14 +144,16 @@ async def test_the_web_app_is_healthy_and_ready_with_the_gateway(studio: WebPlat
     assert ready.json()["checks"] == {"mongodb": "ok", "gateway": "ok"}
 
 
-async def test_marketing_lands_on_its_own_screen_and_is_told_today_is_not_for_it(
+async def test_marketing_lands_on_its_own_screen_and_is_not_shown_the_studios(
     marketing: WebClient,
 ) -> None:
     home = await marketing.get("/")
-    if home.status_code == 303:  # a screen for marketing exists (Maps): home is there
-        target = await marketing.get(home.headers["location"])
-        assert target.status_code == 200
-        assert "Today" not in [a.text() for a in html(target).css("nav a")]
-    else:
-        assert home.status_code == 403
-        assert "Your role may not open this screen." in text_of(home, "p.error")
+    target = await marketing.get(home.headers["location"])
+    menu = [a.text() for a in html(target).css("nav a")]
+
+    assert home.status_code == 303
+    assert home.headers["location"] == "/clients"
+    assert target.status_code == 200
+    assert "Today" not in menu
+    assert "Workflow" not in menu
+    assert "Clients" in menu

@@ -78,6 +78,11 @@ def templates_environment(assets: Assets) -> Environment:
     )
     env.globals["asset"] = assets.url
     env.filters["money"] = money
+    # The form macros everywhere, also in a block rendered alone for an htmx swap (which does
+    # not see its template's top-level imports).
+    macros = env.get_template("macros.html").module
+    for name in ("field", "csrf_field", "problem", "when"):
+        env.globals[name] = getattr(macros, name)
     return env
 
 
