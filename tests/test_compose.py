@@ -1,5 +1,6 @@
-"""The container definition parses, runs the real servers, all six services and the web app, pins every
-image and gives every container a health check. (No Docker engine runs here to start it.)"""
+"""The container definition parses, runs the real servers, all six services and the web app,
+pins every image and gives every container a health check. (No Docker engine runs here to
+start it.)"""
 
 from __future__ import annotations
 
