@@ -15,9 +15,14 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+import web.main  # noqa: F401  (see below)
 from kit.mongo import Document, connect_mongo
 from kit.settings import InfraSettings
 from kit.storage import S3Storage
+
+# pytest's importlib mode names web/tests/conftest.py "web.tests.conftest" and would put an
+# empty namespace module "web" in front of the web app's own package; importing the real one
+# first keeps it (gateway/tests avoids the same by being a package named "tests").
 
 REPO = Path(__file__).resolve().parent
 
