@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import io
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -37,7 +36,13 @@ from PIL import Image
 
 from kit.mongo import connect_mongo
 from kit.settings import InfraSettings
-from kit.testing import platform_env, platform_ports, services_sh, write_platform_env
+from kit.testing import (
+    free_port_block,
+    platform_env,
+    platform_ports,
+    services_sh,
+    write_platform_env,
+)
 
 ROUNDS = int(os.environ.get("BENCH_WEB_ROUNDS", "7"))
 SESSIONS = 500
@@ -46,23 +51,6 @@ OWNER = {"email": "bench-owner@studio.test", "password": "bench owner's long pas
 CHROMIUM = os.environ.get("STUDIO_CHROMIUM", "/usr/bin/chromium")
 BOOKING = "/api/booking"
 WORKFLOW = "/api/workflow/workflow"
-
-
-def _free_block(size: int) -> int:
-    for first in range(18600, 19000, 10):
-        socks = []
-        try:
-            for port in range(first, first + size):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-        return first
-    raise RuntimeError("no free ports")
 
 
 def ok(answer: httpx.Response, status: int = 200) -> Any:
@@ -202,7 +190,7 @@ async def browser_loads(
 async def main() -> None:
     infra = InfraSettings()
     unique = uuid.uuid4().hex[:8]
-    ports = platform_ports(_free_block(7))
+    ports = platform_ports(free_port_block(7, 18600, 19000))
     state = Path(tempfile.mkdtemp(prefix="bench-web-"))
     env = platform_env(f"benchweb{unique}", ports) | {"RENDER_WORKER_CONCURRENCY": "2"}
     write_platform_env(state, env)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +23,13 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from kit.mongo import connect_mongo
 from kit.settings import InfraSettings
-from kit.testing import platform_env, platform_ports, services_sh, write_platform_env
+from kit.testing import (
+    free_port_block,
+    platform_env,
+    platform_ports,
+    services_sh,
+    write_platform_env,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -42,25 +47,6 @@ REPO = Path(__file__).resolve().parents[2]
 OUTPUT = Path(os.environ.get("STUDIO_TEST_OUTPUT", REPO / ".local" / "test" / "output"))
 
 
-def _free_block(size: int) -> int:
-    """The first of `size` consecutive free loopback ports in 18200-18990 (below the
-    ephemeral range), so that two runs of these tests on one machine do not collide."""
-    for first in range(18200, 19000, 10):
-        socks = []
-        try:
-            for port in range(first, first + size):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-        return first
-    raise RuntimeError("no block of free ports in 18200-18990")
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
@@ -75,7 +61,7 @@ async def platform(
     infra: InfraSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[WebPlatform]:
     unique = uuid.uuid4().hex[:8]
-    ports = platform_ports(_free_block(7))
+    ports = platform_ports(free_port_block(7, 18200, 19000))
     state = tmp_path_factory.mktemp("web-platform")
     env = platform_env(f"web{unique}", ports) | {
         "DELIVERY_PACKAGING_POLL_SECONDS": "0.5",

@@ -81,6 +81,27 @@ def platform_ports(first: int) -> dict[str, int]:
     return {name: first + n for n, name in enumerate(names)}
 
 
+def free_port_block(size: int, first: int, last: int) -> int:
+    """The first port of `size` consecutive free loopback ports in `first`-`last` (steps of
+    10), so that two platforms started on one machine do not collide."""
+    import socket
+
+    for start in range(first, last, 10):
+        socks = []
+        try:
+            for port in range(start, start + size):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+        return start
+    raise RuntimeError(f"no block of {size} free ports in {first}-{last}")
+
+
 def platform_env(name: str, ports: Mapping[str, int]) -> dict[str, str]:
     """What the platform's processes read: the test servers (this process's `STUDIO_*`), plus
     `ports`, databases `<name>_<service>` and a topic prefix `<name>.` of their own, so that
