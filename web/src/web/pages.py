@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2_fragments import render_block
@@ -226,6 +226,17 @@ async def page_of(request: Request, state: StateDep, session: SessionDep) -> Pag
 
 
 PageDep = Annotated[Page, Depends(page_of)]
+
+
+def screen_router(roles: frozenset[str]) -> APIRouter:
+    """A screen's routes, each open only to people of `roles` (others get the "not allowed"
+    page); the gateway still decides what each of them may read and write."""
+
+    async def allowed(session: SessionDep) -> None:
+        if session.role not in roles:
+            raise NotAllowed
+
+    return APIRouter(include_in_schema=False, dependencies=[Depends(allowed)])
 
 
 def login_url(next_path: str) -> str:

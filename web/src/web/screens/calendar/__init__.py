@@ -16,14 +16,14 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.gateway import GatewayError
-from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, is_htmx
+from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, is_htmx, screen_router
 from web.screens.calendar.grid import Grid, build_grid, column_of, utc
 
-router = APIRouter(include_in_schema=False)
+router = screen_router(STUDIO_ROLES)
 nav = [NavItem("Calendar", "/calendar", 20, STUDIO_ROLES, key="c")]
 
 BOOKING = "/api/booking"
@@ -149,7 +149,6 @@ async def _calendar_values(
 async def calendar(
     page: PageDep, day: str = "", view: str = "day", type: str = "", resource: str = ""
 ) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     values = await _calendar_values(page, day, view, type, resource)
     return page.render("calendar/calendar.html", **values, move_error=None)
 
@@ -157,7 +156,6 @@ async def calendar(
 @router.post("/calendar/move", response_model=None)
 async def move(page: PageDep, request: Request) -> Response:
     """A session dragged onto another slot: booking's reschedule with the version shown."""
-    page.require(STUDIO_ROLES)
     form = await request.form()
     session_id = form_value(form, "session_id")
     view_of = {n: form_value(form, n) for n in ("day", "view", "type", "resource")}
@@ -244,7 +242,6 @@ async def _book_page(
 async def book_form(
     page: PageDep, starts_at: str = "", resource_id: str = "", type: str = ""
 ) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     typed = {"starts_at": starts_at, "resource_id": resource_id, "session_type_id": type}
     typed |= {"q": "", "client_id": "", **dict.fromkeys(CLIENT_FIELDS, "")}
     return await _book_page(page, typed)
@@ -253,7 +250,6 @@ async def book_form(
 @router.get("/calendar/clients")
 async def client_matches(page: PageDep, q: str = "") -> HTMLResponse:
     """The live client search of the booking form (an htmx swap of the matches)."""
-    page.require(STUDIO_ROLES)
     matches = await _search_clients(page, q.strip())
     return page.render(
         "calendar/book.html",
@@ -266,7 +262,6 @@ async def client_matches(page: PageDep, q: str = "") -> HTMLResponse:
 
 @router.post("/calendar/book", response_model=None)
 async def book(page: PageDep, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await request.form()
     names = ("starts_at", "resource_id", "session_type_id", "q", "client_id", *CLIENT_FIELDS)
     typed = {n: form_value(form, n) for n in names}
@@ -376,13 +371,11 @@ async def _session_page(
 
 @router.get("/calendar/sessions/{session_id}")
 async def session_page(page: PageDep, session_id: str) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     return await _session_page(page, session_id)
 
 
 @router.post("/calendar/sessions/{session_id}/reschedule", response_model=None)
 async def reschedule(page: PageDep, request: Request, session_id: str) -> Response:
-    page.require(STUDIO_ROLES)
     form = await request.form()
     typed = {n: form_value(form, n) for n in ("date", "time", "resource_id", "version")}
     typed["reason"] = ""
@@ -420,7 +413,6 @@ async def reschedule(page: PageDep, request: Request, session_id: str) -> Respon
 
 @router.post("/calendar/sessions/{session_id}/cancel", response_model=None)
 async def cancel(page: PageDep, request: Request, session_id: str) -> Response:
-    page.require(STUDIO_ROLES)
     form = await request.form()
     reason = form_value(form, "reason")
     try:

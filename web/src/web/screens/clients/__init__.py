@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 
 from web.gateway import GatewayError
-from web.pages import ALL_ROLES, STUDIO_ROLES, NavItem, PageDep, form_value, is_htmx
+from web.pages import ALL_ROLES, STUDIO_ROLES, NavItem, PageDep, form_value, is_htmx, screen_router
 
-router = APIRouter(include_in_schema=False)
+router = screen_router(ALL_ROLES)
 nav = [NavItem("Clients", "/clients", 30, ALL_ROLES, key="k")]
 
 CLIENTS = "/api/booking/clients"
@@ -72,7 +72,6 @@ def _link(criteria: dict[str, str], page: int) -> str:
 
 @router.get("/clients", response_class=HTMLResponse)
 async def clients(page: PageDep) -> HTMLResponse:
-    page.require(ALL_ROLES)
     criteria = _criteria(page.request)
     number = _page_number(page.request)
     found: dict[str, Any] = {"items": [], "total": 0}
@@ -102,7 +101,6 @@ async def clients(page: PageDep) -> HTMLResponse:
 
 @router.get("/clients/export.csv", response_model=None)
 async def export(page: PageDep) -> StreamingResponse:
-    page.require(ALL_ROLES)
     criteria = _criteria(page.request)
     stack = contextlib.AsyncExitStack()
     answer = await stack.enter_async_context(
@@ -234,7 +232,6 @@ async def _related(page: PageDep, client_id: str) -> dict[str, Any]:
 
 @router.get("/clients/{client_id}", response_class=HTMLResponse)
 async def client_record(page: PageDep, client_id: str) -> HTMLResponse:
-    page.require(ALL_ROLES)
     client = await page.gateway.get(f"{CLIENTS}/{client_id}")
     return page.render(
         "clients/client.html",

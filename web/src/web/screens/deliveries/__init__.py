@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.gateway import GatewayError
-from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, is_htmx
+from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, is_htmx, screen_router
 
-router = APIRouter(include_in_schema=False)
+router = screen_router(STUDIO_ROLES)
 nav = [NavItem("Deliveries", "/deliveries", 70, STUDIO_ROLES, key="d")]
 
 DELIVERY = "/api/delivery/deliveries"
@@ -50,7 +50,6 @@ def link_request(form: Any) -> dict[str, Any]:
 
 @router.get("/deliveries")
 async def deliveries(page: PageDep, limit: int = STEP, session_id: str = "") -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     limit = min(max(1, limit), 500)
     found = await page.gateway.get(DELIVERY, limit=limit + 1, session_id=session_id or None)
     return page.render(
@@ -82,7 +81,6 @@ async def _new_page(
 
 @router.get("/deliveries/new")
 async def new_delivery(page: PageDep, session_id: str = "", run_id: str = "") -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     source = "run" if run_id else "hires"
     return await _new_page(
         page, {"session_id": session_id, "run_id": run_id, "source": source, "title": ""}
@@ -91,7 +89,6 @@ async def new_delivery(page: PageDep, session_id: str = "", run_id: str = "") ->
 
 @router.post("/deliveries", response_model=None)
 async def create_delivery(page: PageDep, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await request.form()
     typed = {
         name: form_value(form, name)
@@ -165,14 +162,12 @@ async def _delivery_page(
 
 @router.get("/deliveries/{delivery_id}")
 async def delivery(page: PageDep, delivery_id: str) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     return await _delivery_page(page, delivery_id)
 
 
 @router.post("/deliveries/{delivery_id}/links", response_model=None)
 async def issue_link(page: PageDep, delivery_id: str, request: Request) -> Response:
     """A new link: its URL is in this answer only, so the page is rendered here (no redirect)."""
-    page.require(STUDIO_ROLES)
     form = await request.form()
     try:
         issued = await page.gateway.send(
@@ -196,7 +191,6 @@ async def issue_link(page: PageDep, delivery_id: str, request: Request) -> Respo
 async def change_link(
     page: PageDep, delivery_id: str, link_id: str, action: str, request: Request
 ) -> Response:
-    page.require(STUDIO_ROLES)
     if action not in ("revoke", "renew"):
         return Response("Not found", status_code=404, media_type="text/plain")
     form = await request.form()

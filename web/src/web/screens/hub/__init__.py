@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from web.gateway import GatewayError
-from web.pages import STUDIO_ROLES, NavItem, PageDep, form_value, is_htmx
+from web.pages import STUDIO_ROLES, NavItem, PageDep, form_value, is_htmx, screen_router
 
-router = APIRouter(include_in_schema=False)
+router = screen_router(STUDIO_ROLES)
 nav = [NavItem("Workflow", "/hub", 40, STUDIO_ROLES, key="w")]
 
 HUB = "/api/workflow/workflow/hub"
@@ -36,7 +36,6 @@ async def _hub_values(page: PageDep, session_type_id: str | None) -> dict[str, A
 
 @router.get("/hub")
 async def hub(page: PageDep, session_type_id: str | None = None) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     return page.render("hub/hub.html", **await _hub_values(page, session_type_id), outcome=None)
 
 
@@ -44,7 +43,6 @@ async def hub(page: PageDep, session_type_id: str | None = None) -> HTMLResponse
 async def advance(page: PageDep, request: Request) -> HTMLResponse:
     """Advance every selected session to its next status (or the one chosen), one call to
     workflow per session type; what could not move is named per session."""
-    page.require(STUDIO_ROLES)
     form = await request.form()
     note = form_value(form, "note") or None
     chosen: dict[str, list[str]] = {}

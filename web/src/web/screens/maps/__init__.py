@@ -11,14 +11,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 
 from web.gateway import GatewayError
-from web.pages import NavItem, PageDep, form_value
+from web.pages import NavItem, PageDep, form_value, screen_router
 
 ROLES = frozenset({"owner", "marketing"})
-router = APIRouter(include_in_schema=False)
+router = screen_router(ROLES)
 nav = [NavItem("Maps", "/maps", 80, ROLES, key="m")]
 
 MAPS = "/api/maps"
@@ -51,13 +50,11 @@ async def _maps_page(
 
 @router.get("/maps", response_class=HTMLResponse)
 async def maps(page: PageDep) -> HTMLResponse:
-    page.require(ROLES)
     return await _maps_page(page, dict.fromkeys(FIELDS, "") | {"kind": "heat"}, {}, None, 200)
 
 
 @router.post("/maps", response_model=None)
 async def make_map(page: PageDep) -> HTMLResponse | RedirectResponse:
-    page.require(ROLES)
     submitted = await page.request.form()
     form = {name: form_value(submitted, name) for name in FIELDS}
     if form["kind"] not in KINDS:
@@ -80,7 +77,6 @@ async def make_map(page: PageDep) -> HTMLResponse | RedirectResponse:
 
 @router.get("/maps/{map_id}", response_class=HTMLResponse)
 async def map_page(page: PageDep, map_id: str) -> HTMLResponse:
-    page.require(ROLES)
     drawn = await page.gateway.get(f"{MAPS}/maps/{map_id}")
     usage, usage_error = await _usage(page)
     return page.render(
@@ -105,7 +101,6 @@ async def map_frame(page: PageDep, map_id: str) -> StreamingResponse:
     """The map's own page (folium's inline scripts, Leaflet from its CDNs) for the iframe.
 
     Its relaxed policy is for this route alone, and the iframe is sandboxed."""
-    page.require(ROLES)
     return await _streamed(
         page,
         f"{MAPS}/maps/{map_id}/html",
@@ -122,7 +117,6 @@ async def map_frame(page: PageDep, map_id: str) -> StreamingResponse:
 
 @router.get("/maps/{map_id}/map.geojson", response_model=None)
 async def map_geojson(page: PageDep, map_id: str) -> StreamingResponse:
-    page.require(ROLES)
     return await _streamed(
         page,
         f"{MAPS}/maps/{map_id}/geojson",

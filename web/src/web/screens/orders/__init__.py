@@ -12,13 +12,13 @@ import asyncio
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.gateway import GatewayError
-from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value
+from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, screen_router
 
-router = APIRouter(include_in_schema=False)
+router = screen_router(STUDIO_ROLES)
 nav = [NavItem("Orders", "/orders", 50, STUDIO_ROLES, key="o")]
 
 WORKFLOW = "/api/workflow/workflow"
@@ -94,13 +94,11 @@ async def _overview(
 
 @router.get("/orders")
 async def orders(page: PageDep, offset: int = 0) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     return await _overview(page, max(0, offset))
 
 
 @router.post("/orders/price-lists", response_model=None)
 async def create_price_list(page: PageDep, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await _form(request)
     names, prices = form.getlist("product_name"), form.getlist("product_price")
     kinds, vendors = form.getlist("product_kind"), form.getlist("product_vendor")
@@ -154,7 +152,6 @@ async def create_price_list(page: PageDep, request: Request) -> Response:
 
 @router.get("/orders/price-lists/{price_list_id}")
 async def price_list(page: PageDep, price_list_id: str) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     found = await page.gateway.get(f"{WORKFLOW}/price-lists/{price_list_id}")
     return page.render("orders/price_list.html", price_list=found)
 
@@ -206,13 +203,11 @@ async def _invoice_form(
 
 @router.get("/orders/invoices/new")
 async def new_invoice(page: PageDep, session_id: str = "", price_list_id: str = "") -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     return await _invoice_form(page, session_id.strip(), price_list_id)
 
 
 @router.post("/orders/invoices", response_model=None)
 async def create_invoice(page: PageDep, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await _form(request)
     session_id = form_value(form, "session_id")
     price_list_id = form_value(form, "price_list_id")
@@ -330,13 +325,11 @@ async def _invoice_page(
 
 @router.get("/orders/invoices/{invoice_id}")
 async def invoice(page: PageDep, invoice_id: str) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     return await _invoice_page(page, invoice_id)
 
 
 @router.post("/orders/invoices/{invoice_id}/status", response_model=None)
 async def change_status(page: PageDep, invoice_id: str, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await _form(request)
     body: dict[str, Any] = {
         k: v
@@ -366,7 +359,6 @@ async def change_status(page: PageDep, invoice_id: str, request: Request) -> Res
 
 @router.post("/orders/invoices/{invoice_id}/payments", response_model=None)
 async def start_payment(page: PageDep, invoice_id: str, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await _form(request)
     amount = form_value(form, "amount")
     try:
@@ -391,7 +383,6 @@ async def start_payment(page: PageDep, invoice_id: str, request: Request) -> Res
 
 @router.post("/orders/invoices/{invoice_id}/payments/{payment_id}/refunds", response_model=None)
 async def refund(page: PageDep, invoice_id: str, payment_id: str, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await _form(request)
     amount, reason = form_value(form, "amount"), form_value(form, "reason")
     try:
@@ -419,7 +410,6 @@ async def refund(page: PageDep, invoice_id: str, payment_id: str, request: Reque
 
 @router.get("/orders/production")
 async def production(page: PageDep, vendor: str = "", offset: int = 0) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     offset = max(0, offset)
     found = await page.gateway.get(
         f"{WORKFLOW}/production-orders", vendor=vendor or None, limit=200, offset=offset

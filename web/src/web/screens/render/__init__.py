@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.gateway import GatewayError
-from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, is_htmx
+from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, is_htmx, screen_router
 
-router = APIRouter(include_in_schema=False)
+router = screen_router(STUDIO_ROLES)
 nav = [NavItem("Render", "/render", 60, STUDIO_ROLES, key="r")]
 
 RENDER = "/api/render"
@@ -196,13 +196,11 @@ async def _screen(
 
 @router.get("/render")
 async def render_screen(page: PageDep, runs: int = RUNS_STEP) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     return await _screen(page, min(max(1, runs), 500))
 
 
 @router.post("/render/profiles", response_model=None)
 async def create_profile(page: PageDep, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await request.form()
     try:
         made = await page.gateway.send("POST", f"{RENDER}/profiles", profile_body(form))
@@ -242,13 +240,11 @@ async def _profile_page(
 
 @router.get("/render/profiles/{profile_id}")
 async def profile(page: PageDep, profile_id: str) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     return await _profile_page(page, profile_id)
 
 
 @router.post("/render/profiles/{profile_id}", response_model=None)
 async def edit_profile(page: PageDep, profile_id: str, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await request.form()
     base = form_value(form, "base_version")
     query = f"?base_version={base}" if base.isdigit() else ""
@@ -273,7 +269,6 @@ async def edit_profile(page: PageDep, profile_id: str, request: Request) -> Resp
 
 @router.post("/render/jobs", response_model=None)
 async def create_job(page: PageDep, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await request.form()
     typed: dict[str, Any] = _typed(form, JOB_FIELDS)
     typed["profile_ids"] = [str(v) for v in form.getlist("profile_ids")]
@@ -311,7 +306,6 @@ async def create_job(page: PageDep, request: Request) -> Response:
 
 @router.get("/render/runs/{run_id}")
 async def run(page: PageDep, run_id: str) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     found = await page.gateway.get(f"{RENDER}/runs/{run_id}")
     block = "progress" if is_htmx(page.request) else None
     return page.render("render/run.html", run=found, running=RUNNING, block=block)
@@ -361,7 +355,6 @@ async def plan_form(
     entity_id: str = "",
     session_id: str = "",
 ) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     typed = {
         "job_id": job_id,
         "entity_kind": entity_kind,
@@ -374,7 +367,6 @@ async def plan_form(
 
 @router.post("/render/plan", response_model=None)
 async def plan(page: PageDep, request: Request) -> Response:
-    page.require(STUDIO_ROLES)
     form = await request.form()
     typed, body = _run_request(form)
     start = form_value(form, "action") == "start"

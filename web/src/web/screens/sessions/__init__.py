@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from web.gateway import GatewayError
-from web.pages import STUDIO_ROLES, PageDep, form_value, is_htmx
+from web.pages import STUDIO_ROLES, PageDep, form_value, is_htmx, screen_router
 
-router = APIRouter(include_in_schema=False)
+router = screen_router(STUDIO_ROLES)
 nav: list[Any] = []  # reached from Today, the hub and the calendar
 
 WORKFLOW = "/api/workflow/workflow"
@@ -56,7 +56,6 @@ def _back(session_id: str, anchor: str = "") -> RedirectResponse:
 
 @router.get("/sessions/{session_id}")
 async def session_record(page: PageDep, session_id: str) -> HTMLResponse:
-    page.require(STUDIO_ROLES)
     values = await _record_values(page, session_id)
     return page.render("sessions/session.html", **values, problems={}, report=None)
 
@@ -76,7 +75,6 @@ async def change_status(
     page: PageDep, request: Request, session_id: str
 ) -> HTMLResponse | RedirectResponse:
     """The next status (or the one chosen), checked against the version the page showed."""
-    page.require(STUDIO_ROLES)
     form = await request.form()
     body: dict[str, Any] = {"note": form_value(form, "note") or None}
     if form_value(form, "expected_version").isdigit():
@@ -94,7 +92,6 @@ async def change_status(
 async def import_images(page: PageDep, request: Request, session_id: str) -> HTMLResponse:
     """Files of the form go on to workflow's import as they are (spooled to disk by the form
     parser, streamed from there: never whole in memory); the report is shown per file."""
-    page.require(STUDIO_ROLES)
     form = await request.form()
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if not uploads:
@@ -120,7 +117,6 @@ async def import_images(page: PageDep, request: Request, session_id: str) -> HTM
 async def rate(
     page: PageDep, request: Request, session_id: str, image_id: str
 ) -> HTMLResponse | RedirectResponse:
-    page.require(STUDIO_ROLES)
     form = await request.form()
     stars = form_value(form, "stars")
     if not stars.isdigit() or not 0 <= int(stars) <= 5:
@@ -138,7 +134,6 @@ async def rate(
 async def make_group(
     page: PageDep, request: Request, session_id: str
 ) -> HTMLResponse | RedirectResponse:
-    page.require(STUDIO_ROLES)
     form = await request.form()
     name = form_value(form, "name")
     image_ids = [i for i in form.getlist("image") if isinstance(i, str)]
@@ -162,7 +157,6 @@ async def make_group(
 @router.get("/media/images/{image_id}/preview")
 async def preview(page: PageDep, image_id: str) -> Response:
     """An image's preview, streamed from the gateway (the CSP allows images from here only)."""
-    page.require(STUDIO_ROLES)
     async with page.gateway.stream("GET", f"{WORKFLOW}/images/{image_id}/preview") as answer:
         body = await answer.aread()
     return Response(

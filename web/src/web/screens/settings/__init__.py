@@ -13,14 +13,14 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.gateway import GatewayError
-from web.pages import NavItem, Page, PageDep, form_value
+from web.pages import NavItem, Page, PageDep, form_value, screen_router
 
-router = APIRouter(include_in_schema=False)
 OWNER = frozenset({"owner"})
+router = screen_router(OWNER)
 nav = [NavItem("Settings", "/settings", 100, OWNER)]
 
 BOOKING = "/api/booking"
@@ -129,13 +129,11 @@ async def _scheduling_page(
 
 @router.get("/settings")
 async def scheduling(page: PageDep) -> HTMLResponse:
-    page.require(OWNER)
     return await _scheduling_page(page)
 
 
 @router.post("/settings/resources", response_model=None)
 async def create_resource(page: PageDep, request: Request) -> Response:
-    page.require(OWNER)
     typed = _typed(await request.form(), "name", "kind")
     try:
         await page.gateway.send("POST", f"{BOOKING}/resources", typed)
@@ -148,7 +146,6 @@ async def create_resource(page: PageDep, request: Request) -> Response:
 
 @router.post("/settings/resources/{resource_id}", response_model=None)
 async def change_resource(page: PageDep, request: Request, resource_id: str) -> Response:
-    page.require(OWNER)
     form = await request.form()
     typed = _typed(form, "name", "kind")
     body = {**typed, "active": form_value(form, "active") == "on"}
@@ -163,7 +160,6 @@ async def change_resource(page: PageDep, request: Request, resource_id: str) -> 
 
 @router.post("/settings/opening-hours", response_model=None)
 async def add_opening_hours(page: PageDep, request: Request) -> Response:
-    page.require(OWNER)
     form = await request.form()
     typed = _typed(form, "opens", "closes", "valid_from", "valid_until")
     resource_ids = _many(form, "resource_ids")
@@ -188,14 +184,12 @@ async def add_opening_hours(page: PageDep, request: Request) -> Response:
 
 @router.post("/settings/opening-hours/{hours_id}/delete", response_model=None)
 async def delete_opening_hours(page: PageDep, hours_id: str) -> Response:
-    page.require(OWNER)
     await page.gateway.request("DELETE", f"{BOOKING}/opening-hours/{hours_id}")
     return _redirect("/settings#hours")
 
 
 @router.post("/settings/closures", response_model=None)
 async def add_closure(page: PageDep, request: Request) -> Response:
-    page.require(OWNER)
     typed = _typed(await request.form(), "resource_id", "first_day", "last_day", "reason")
     body = {**typed, "resource_id": typed["resource_id"] or None}
     body["last_day"] = typed["last_day"] or typed["first_day"]
@@ -210,7 +204,6 @@ async def add_closure(page: PageDep, request: Request) -> Response:
 
 @router.post("/settings/closures/{closure_id}/delete", response_model=None)
 async def delete_closure(page: PageDep, closure_id: str) -> Response:
-    page.require(OWNER)
     await page.gateway.request("DELETE", f"{BOOKING}/closures/{closure_id}")
     return _redirect("/settings#closures")
 
@@ -283,13 +276,11 @@ async def _types_page(page: Page, status_code: int = 200, **forms: dict[str, Any
 
 @router.get("/settings/session-types")
 async def session_types(page: PageDep) -> HTMLResponse:
-    page.require(OWNER)
     return await _types_page(page)
 
 
 @router.post("/settings/session-types", response_model=None)
 async def create_session_type(page: PageDep, request: Request) -> Response:
-    page.require(OWNER)
     form = await request.form()
     typed = _type_typed(form)
     try:
@@ -331,13 +322,11 @@ async def _type_page(
 
 @router.get("/settings/session-types/{type_id}")
 async def session_type(page: PageDep, type_id: str) -> HTMLResponse:
-    page.require(OWNER)
     return await _type_page(page, type_id)
 
 
 @router.post("/settings/session-types/{type_id}", response_model=None)
 async def change_session_type(page: PageDep, request: Request, type_id: str) -> Response:
-    page.require(OWNER)
     form = await request.form()
     typed = _type_typed(form)
     try:
@@ -374,13 +363,11 @@ async def _users_page(page: Page, status_code: int = 200, **forms: dict[str, Any
 
 @router.get("/settings/users")
 async def users(page: PageDep) -> HTMLResponse:
-    page.require(OWNER)
     return await _users_page(page)
 
 
 @router.post("/settings/users", response_model=None)
 async def add_user(page: PageDep, request: Request) -> Response:
-    page.require(OWNER)
     form = await request.form()
     typed = _typed(form, "email", "role")
     body = {**typed, "password": form.get("password") or ""}
@@ -393,7 +380,6 @@ async def add_user(page: PageDep, request: Request) -> Response:
 
 @router.post("/settings/users/{email}", response_model=None)
 async def change_user(page: PageDep, request: Request, email: str) -> Response:
-    page.require(OWNER)
     form = await request.form()
     change: dict[str, Any] = {}
     if form_value(form, "role"):
@@ -429,13 +415,11 @@ async def _statuses_page(
 
 @router.get("/settings/statuses")
 async def statuses(page: PageDep) -> HTMLResponse:
-    page.require(OWNER)
     return await _statuses_page(page)
 
 
 @router.post("/settings/statuses/{status_id}", response_model=None)
 async def rename_status(page: PageDep, request: Request, status_id: str) -> Response:
-    page.require(OWNER)
     typed = _typed(await request.form(), "name")
     try:
         await page.gateway.send("PATCH", f"{WORKFLOW}/statuses/{status_id}", typed)

@@ -12,13 +12,12 @@ import datetime as dt
 from collections.abc import Awaitable
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from web.gateway import Gateway, GatewayError
-from web.pages import STUDIO_ROLES, NavItem, PageDep
+from web.pages import STUDIO_ROLES, NavItem, PageDep, screen_router
 
-router = APIRouter(include_in_schema=False)
+router = screen_router(STUDIO_ROLES)
 nav = [NavItem("Today", "/", 10, STUDIO_ROLES, key="t")]
 
 LINK_SOON = dt.timedelta(days=3)
@@ -64,7 +63,6 @@ async def today(page: PageDep) -> HTMLResponse | RedirectResponse:
         )
         if home is not None:
             return RedirectResponse(home, status_code=303)
-    page.require(STUDIO_ROLES)
     gateway = page.gateway
     day = dt.datetime.now(dt.UTC).date()
     (
