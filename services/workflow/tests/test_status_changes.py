@@ -73,6 +73,38 @@ async def test_any_active_status_may_be_chosen_and_the_history_says_who_and_why(
     assert entry["due_at"] is not None
 
 
+async def test_the_studio_chooses_a_due_date_and_the_session_is_overdue_after_it(
+    workflow: Workflow,
+) -> None:
+    before = await book(workflow, "j-due")
+    today = datetime.now(UTC).date()
+    past = await workflow.client.post(
+        "/workflow/sessions/j-due/status",
+        json={"due_date": (today - timedelta(days=1)).isoformat()},
+    )
+    assert past.status_code == 422, past.text
+    assert "in the past" in past.json()["message"]
+    await assert_unchanged(workflow, "j-due", before)
+    chosen = today + timedelta(days=9)
+    answer = await workflow.client.post(
+        "/workflow/sessions/j-due/status",
+        json={"due_date": chosen.isoformat(), "note": "client away"},
+    )
+    assert answer.status_code == 200, answer.text
+    status = answer.json()["status"]
+    assert status["due_at"].startswith(chosen.isoformat())
+    assert status["overdue"] is False
+    entry = (await workflow.client.get("/workflow/sessions/j-due/history")).json()["history"][-1]
+    assert entry["due_at"].startswith(chosen.isoformat())
+    final = await status_id(workflow, "session", "Session Closed")
+    refused = await workflow.client.post(
+        "/workflow/sessions/j-due/status",
+        json={"to_status_id": final, "due_date": chosen.isoformat()},
+    )
+    assert refused.status_code == 422, refused.text
+    assert "final status" in refused.json()["message"]
+
+
 async def test_an_unknown_status_is_refused_with_422_and_nothing_changes(
     workflow: Workflow,
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,11 @@ class StatusChangeRequest(BaseModel):
         default=None,
         ge=0,
         description="The version the caller saw; a different current version answers 409.",
+    )
+    due_date: date | None = Field(
+        default=None,
+        description="When the new status is due (overdue from the day after); by default its "
+        "duration in business days from now. Not today's past, not for a final status.",
     )
 
 

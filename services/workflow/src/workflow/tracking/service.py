@@ -8,7 +8,7 @@ creates, so of two changes computed from the same version one wins and the other
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from kit.errors import Conflict, InvalidTransition, NotFound, Unprocessable
@@ -123,8 +123,9 @@ class StatusChanger:
                 )
         else:
             target = await self.resolve_target(document, pipeline, request.to_status_id)
+        due_at = self.chosen_due(target, request.due_date)
         written = await self.apply(
-            document, target, by=by, note=request.note, result=request.result
+            document, target, by=by, note=request.note, result=request.result, due_at=due_at
         )
         if written is None:
             raise Conflict(
@@ -163,6 +164,23 @@ class StatusChanger:
             )
         return target
 
+    @staticmethod
+    def chosen_due(target: StatusDefinition, due_date: date | None) -> datetime | None:
+        """The due date a person chose for `target`, as the start of that day (UTC)."""
+        if due_date is None:
+            return None
+        if target.final:
+            raise Unprocessable(
+                f"{target.name!r} is a final status: it has no due date.",
+                detail={"due_date": due_date.isoformat()},
+            )
+        if due_date < datetime.now(UTC).date():
+            raise Unprocessable(
+                f"The due date {due_date.isoformat()} is in the past.",
+                detail={"due_date": due_date.isoformat()},
+            )
+        return datetime.combine(due_date, time(), tzinfo=UTC)
+
     def refuse_closed(self, document: Document) -> None:
         if document.get("closed"):
             raise InvalidTransition(
@@ -182,8 +200,11 @@ class StatusChanger:
         event_id: str | None = None,
         run_id: str | None = None,
         entity_fields: dict[str, Any] | None = None,
+        due_at: datetime | None = None,
     ) -> Document | None:
-        """Write the change computed from `document`; None if it moved meanwhile."""
+        """Write the change computed from `document`; None if it moved meanwhile.
+
+        `due_at` is a person's choice; by default the target's duration from now."""
         version = int(document["version"]) + 1
         session_id = document.get("session_id")
         session_type_id = document.get("session_type_id")
@@ -200,6 +221,7 @@ class StatusChanger:
             event_id=event_id,
             run_id=run_id,
             entity_fields=entity_fields,
+            due_at=due_at,
         )
         if not await self.repository.claim(
             change, self._event(change, session_id, session_type_id)
@@ -225,13 +247,11 @@ class StatusChanger:
         event_id: str | None,
         run_id: str | None,
         entity_fields: dict[str, Any] | None,
+        due_at: datetime | None = None,
     ) -> Document:
         now = datetime.now(UTC)
-        due_at = (
-            None
-            if target.final
-            else add_business_days(now, target.duration_days, self._context.settings.work_week)
-        )
+        if due_at is None and not target.final:
+            due_at = add_business_days(now, target.duration_days, self._context.settings.work_week)
         return {
             "_id": change_id(self.kind, entity_id, version),
             "kind": self.kind,
