@@ -1,7 +1,8 @@
 """QR session cards: print them, and find them among a card's frames (blocking: run in a thread).
 
 A card's QR code holds `studio-session:<session number>`, so a QR code that happens to be in a
-picture (a menu, a poster) is never taken for a card. Frames are scanned at reduced size (a
+picture (a menu, a poster) is never taken for a card. A QR code seen but not decoded marks the
+frame as an unreadable card (see plan.py). Frames are scanned at reduced size (a
 JPEG is decoded at 1/2, 1/4 or 1/8 scale straight from its DCT data), which keeps a
 24-megapixel frame far below a second.
 """
@@ -89,7 +90,15 @@ def scan_frame(body: IO[bytes], image_format: str) -> Scan:
         gray = ImageOps.exif_transpose(image).convert("L")
     gray.thumbnail((SCAN_EDGE, SCAN_EDGE))
     qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    found = zxingcpp.read_barcodes(gray, formats=qr_only, return_errors=True)
+    found = list(zxingcpp.read_barcodes(gray, formats=qr_only, return_errors=True))
+    if not any(code.valid and code.text.startswith(PREFIX) for code in found):
+        # A slightly blurred card defeats the default (local average) binarizer, which then
+        # often sees no QR code at all; a fixed threshold still reads it, or at least sees a
+        # QR code it cannot decode, so the frames after it are not filed under the previous
+        # card. (A card blurred past that is a plain frame to any scanner.)
+        found += zxingcpp.read_barcodes(
+            gray, formats=qr_only, return_errors=True, binarizer=zxingcpp.Binarizer.FixedThreshold
+        )
     number: str | None = None
     foreign: str | None = None
     unreadable = False

@@ -55,14 +55,40 @@ WarningKind = Literal[
     "zero_frames",
     "card_follows_card",
     "unreadable_qr",
+    "follows_unreadable_card",
+    "before_first_card",
+    "card_read_again",
+    "file_name_order",
+]
+# Why a frame gets no session in the dry run (until a correction names one).
+UnplannedReason = Literal[
+    "before_first_card",
+    "follows_unknown_card",
+    "follows_cancelled_card",
+    "unreadable_card",
+    "follows_unreadable_card",
 ]
 
 
 class PlanWarning(BaseModel):
     kind: WarningKind
     message: str
+    # The files the warning is about: cards for card warnings, frames otherwise.
     files: list[str]
     session_number: str | None = None
+    # The frames at risk of being misfiled (planned, or left without a session), when the
+    # warning is about a card and the frames after it.
+    frames: list[str] = Field(default_factory=list)
+
+
+class UnplannedFrame(BaseModel):
+    """A frame the dry run files under no session, and why, in words a studio reads."""
+
+    name: str
+    reason: UnplannedReason
+    message: str
+    # The card (or unreadable card) frame(s) it follows; empty before the first card.
+    after: list[str] = Field(default_factory=list)
 
 
 class PlannedSession(BaseModel):
@@ -78,6 +104,8 @@ class Plan(BaseModel):
     ordering: Literal["capture_time", "file_name"]
     sessions: list[PlannedSession]
     unassigned: list[str]
+    # Every unassigned frame with its reason, in shooting order.
+    unplanned: list[UnplannedFrame] = Field(default_factory=list)
     cards_not_imported: list[str]
     warnings: list[PlanWarning]
     assignments: dict[str, str | None]
