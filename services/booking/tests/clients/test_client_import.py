@@ -214,8 +214,10 @@ async def test_an_excel_file_imports_through_a_saved_template(
         (upload(csv_file(MIXED_ROWS), template="old-crm"), 422, "unprocessable"),
         (upload(csv_file(MIXED_ROWS), mapping=None, template="nope"), 404, "not_found"),
         (upload(b'{"mapping": "not json'), 422, "unprocessable"),
-        (upload(csv_file(MIXED_ROWS), name="clients.txt"), 415, "unsupported_media_type"),
-        (upload(csv_file(MIXED_ROWS)[:200] + b"\xff\xfe broken" + csv_file(MIXED_ROWS)), 400,
+        (upload(csv_file(MIXED_ROWS), name="clients.pdf"), 415, "unsupported_media_type"),
+        (upload(csv_file(MIXED_ROWS)[:200] + b"\xff\xfe broken" + csv_file(MIXED_ROWS),
+                encoding="utf-8"), 400, "bad_request"),
+        (upload(csv_file(MIXED_ROWS)[:200] + b"\x81\x8d\xc3" + csv_file(MIXED_ROWS)), 400,
          "bad_request"),
         (upload(b""), 422, "unprocessable"),
         (upload(b"PK\x03\x04 not really a workbook", name="clients.xlsx"), 400, "bad_request"),
@@ -223,7 +225,8 @@ async def test_an_excel_file_imports_through_a_saved_template(
     ],
     ids=[
         "unknown-field", "missing-column", "no-mapping", "mapping-and-template",
-        "unknown-template", "mapping-not-json", "not-csv-or-xlsx", "not-utf8-halfway",
+        "unknown-template", "mapping-not-json", "not-csv-or-xlsx", "not-utf8-halfway-as-chosen",
+        "no-encoding-excel-writes",
         "empty-file", "broken-xlsx", "no-file",
     ],
 )  # fmt: skip

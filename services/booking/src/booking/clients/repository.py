@@ -17,6 +17,7 @@ from kit.mongo import Document, IndexSpec
 
 CLIENTS = "clients"
 TEMPLATES = "client_import_templates"
+IMPORTS = "client_imports"  # imports run in the background: progress, then the report
 # The lead's collections (scheduling and payments) refer to a client by `client_id`.
 SESSIONS = "sessions"
 PAYMENTS = "payments"
@@ -90,6 +91,7 @@ class ClientRepository:
     def __init__(self, db: AsyncDatabase[Document], notify: Callable[..., None]) -> None:
         self._clients = db[CLIENTS]
         self._templates = db[TEMPLATES]
+        self._imports = db[IMPORTS]
         self._sessions = db[SESSIONS]
         self._payments = db[PAYMENTS]
         self._notify = notify
@@ -232,3 +234,14 @@ class ClientRepository:
 
     async def delete_template(self, name: str) -> bool:
         return (await self._templates.delete_one({"_id": name})).deleted_count == 1
+
+    # Imports run in the background
+
+    async def insert_import(self, document: Document) -> None:
+        await self._imports.insert_one(document)
+
+    async def update_import(self, import_id: str, fields: Document) -> None:
+        await self._imports.update_one({"_id": import_id}, {"$set": fields})
+
+    async def get_import(self, import_id: str) -> Document | None:
+        return await self._imports.find_one({"_id": import_id})

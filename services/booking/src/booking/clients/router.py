@@ -11,7 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from booking.clients.importing import client_importer, table_of, template_service
+from booking.clients.importing import (
+    client_importer,
+    import_runs,
+    read_columns,
+    table_of,
+    template_service,
+)
 from booking.clients.repository import ClientRepository, search_query, sort_spec
 from booking.clients.schemas import (
     ClientCreate,
@@ -20,7 +26,11 @@ from booking.clients.schemas import (
     ClientPage,
     ClientSort,
     ClientUpdate,
+    ImportColumns,
+    ImportDelimiter,
+    ImportEncoding,
     ImportReport,
+    ImportRun,
     ImportTemplate,
     ImportTemplateIn,
     MergeRequest,
@@ -189,13 +199,23 @@ async def export_clients(
     )
 
 
-ImportFile = Annotated[UploadFile, File(description="A .csv (UTF-8) or .xlsx file")]
+ImportFile = Annotated[
+    UploadFile, File(description="A .csv (UTF-8, UTF-16 or Windows-1252) or .xlsx file")
+]
 ImportTemplateName = Annotated[str | None, Form(description="A saved template's name")]
 ImportAllowDuplicates = Annotated[
     bool, Form(description="Create likely duplicates too (they are still named in the report)")
 ]
 ImportMapping = Annotated[
     str | None, Form(description='JSON object, client field -> column header: {"email": "E-Mail"}')
+]
+ImportEncodingForm = Annotated[
+    ImportEncoding | None,
+    Form(description="A CSV's text encoding; found out from its bytes when not given"),
+]
+ImportDelimiterForm = Annotated[
+    ImportDelimiter | None,
+    Form(description="A CSV's separator (`,` `;` or a tab); found out from its header otherwise"),
 ]
 
 
@@ -207,8 +227,12 @@ async def _import(
     *,
     dry_run: bool,
     allow_duplicates: bool,
+    encoding: str | None,
+    delimiter: str | None,
 ) -> ImportReport:
-    table = table_of(file.file, file.filename, file.content_type)
+    table = table_of(
+        file.file, file.filename, file.content_type, encoding=encoding, delimiter=delimiter
+    )
     columns = await template_service.resolve(repository, template=template, mapping=mapping)
     return await client_importer.run(
         repository, table, columns, dry_run=dry_run, allow_duplicates=allow_duplicates
@@ -219,6 +243,20 @@ async def _import(
 IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {400: {}, 413: {}, 415: {}}
 
 
+@router.post("/clients/import/columns", response_model=ImportColumns, responses=IMPORT_ERRORS)
+async def import_columns(
+    file: ImportFile,
+    encoding: ImportEncodingForm = None,
+    delimiter: ImportDelimiterForm = None,
+) -> ImportColumns:
+    """The file's columns before mapping them: how it was read (encoding and separator, found
+    out or chosen), the row count, the first rows, and the field each header probably fills."""
+    table = table_of(
+        file.file, file.filename, file.content_type, encoding=encoding, delimiter=delimiter
+    )
+    return await read_columns(table)
+
+
 @router.post("/clients/import/dry-run", response_model=ImportReport, responses=IMPORT_ERRORS)
 async def dry_run_import(
     repository: RepositoryDep,
@@ -226,11 +264,21 @@ async def dry_run_import(
     template: ImportTemplateName = None,
     mapping: ImportMapping = None,
     allow_duplicates: ImportAllowDuplicates = False,
+    encoding: ImportEncodingForm = None,
+    delimiter: ImportDelimiterForm = None,
 ) -> ImportReport:
     """Report per row what an import would do (created, duplicate of a client or of an earlier
-    row, rejected with the field and reason) without writing anything."""
+    row, rejected with the field and reason) without writing anything; `source` says how
+    the file was read."""
     return await _import(
-        repository, file, template, mapping, dry_run=True, allow_duplicates=allow_duplicates
+        repository,
+        file,
+        template,
+        mapping,
+        dry_run=True,
+        allow_duplicates=allow_duplicates,
+        encoding=encoding,
+        delimiter=delimiter,
     )
 
 
@@ -241,11 +289,52 @@ async def import_clients(
     template: ImportTemplateName = None,
     mapping: ImportMapping = None,
     allow_duplicates: ImportAllowDuplicates = False,
+    encoding: ImportEncodingForm = None,
+    delimiter: ImportDelimiterForm = None,
 ) -> ImportReport:
     """Import the file: creates the rows a dry run reports as `created`, skips the rest."""
     return await _import(
-        repository, file, template, mapping, dry_run=False, allow_duplicates=allow_duplicates
+        repository,
+        file,
+        template,
+        mapping,
+        dry_run=False,
+        allow_duplicates=allow_duplicates,
+        encoding=encoding,
+        delimiter=delimiter,
     )
+
+
+@router.post("/clients/imports", status_code=202, response_model=ImportRun, responses=IMPORT_ERRORS)
+async def start_import(
+    repository: RepositoryDep,
+    file: ImportFile,
+    template: ImportTemplateName = None,
+    mapping: ImportMapping = None,
+    allow_duplicates: ImportAllowDuplicates = False,
+    encoding: ImportEncodingForm = None,
+    delimiter: ImportDelimiterForm = None,
+) -> ImportRun:
+    """Import the file in the background, as `POST /clients/import` would: the file and the
+    mapping are checked first (the same refusals), then `GET /clients/imports/{import_id}`
+    shows the rows done so far and, once `done`, the report."""
+    return await import_runs.start(
+        repository,
+        file.file,
+        file.filename,
+        file.content_type,
+        encoding=encoding,
+        delimiter=delimiter,
+        template=template,
+        mapping=mapping,
+        allow_duplicates=allow_duplicates,
+    )
+
+
+@router.get("/clients/imports/{import_id}", response_model=ImportRun)
+async def read_import(import_id: str, repository: RepositoryDep) -> ImportRun:
+    """An import run in the background: its progress, then its outcome."""
+    return await import_runs.get(repository, import_id)
 
 
 def _template_out(document: Document) -> ImportTemplate:

@@ -211,6 +211,9 @@ class FieldProblem(BaseModel):
 
 class RowOutcome(BaseModel):
     row: int = Field(description="Row number in the file; the header is row 1")
+    label: str | None = Field(
+        None, description="Who the row is about as the file says it (names, else organization)"
+    )
     outcome: Literal["created", "duplicate", "rejected"]
     client_id: str | None = Field(None, description="The client created (real import only)")
     duplicate_of_client: str | None = None
@@ -219,10 +222,69 @@ class RowOutcome(BaseModel):
     problems: list[FieldProblem] = Field(default_factory=list)
 
 
+ImportEncoding = Literal["utf-8", "windows-1252", "iso-8859-1", "utf-16"]
+ImportDelimiter = Literal[",", ";", "\t", "comma", "semicolon", "tab"]
+
+
+class ImportSource(BaseModel):
+    """How the file was read: found out from its bytes, or as the caller chose."""
+
+    kind: Literal["csv", "xlsx"]
+    encoding: str | None = Field(
+        None, description="CSV: the text encoding read, e.g. `utf-8-sig` (UTF-8 with a BOM)"
+    )
+    encoding_label: str | None = Field(None, description='For people: "UTF-8 with BOM"')
+    encoding_detected: bool = Field(False, description="Found out from the bytes, not chosen")
+    delimiter: str | None = Field(None, description="CSV: the separator, one of , ; or a tab")
+    delimiter_label: str | None = Field(None, description='For people: "semicolon (;)"')
+    delimiter_detected: bool = False
+    columns: list[str] = Field(default_factory=list, description="The header row")
+
+
+class ImportColumns(BaseModel):
+    """The file's columns before any mapping: how it was read, a few rows, and the client
+    field each column probably fills (from its header's name)."""
+
+    source: ImportSource
+    rows: int = Field(description="Data rows, the header not counted")
+    sample: list[list[str]] = Field(description="The first data rows, as read")
+    suggested_mapping: dict[str, str] = Field(
+        description="client field -> column header, for the headers that name a known field"
+    )
+
+
 class ImportReport(BaseModel):
     dry_run: bool
+    source: ImportSource | None = None
     rows: int
     created: int
     duplicates: int
     rejected: int
     outcomes: list[RowOutcome]
+
+
+class ImportRun(BaseModel):
+    """An import running in the background (`POST /clients/imports`) and, once done, its report."""
+
+    import_id: str
+    status: Literal["running", "done", "failed", "interrupted"] = Field(
+        description="`interrupted`: the process running it stopped (or made no progress for "
+        "10 minutes); the rows written so far stay, importing the file again skips them"
+    )
+    file_name: str | None
+    source: ImportSource
+    allow_duplicates: bool
+    rows: int = Field(description="Data rows in the file")
+    rows_done: int
+    created: int
+    duplicates: int
+    rejected: int
+    outcomes: list[RowOutcome] = Field(
+        description="Once done: every row's outcome for files up to 1,000 rows; for larger "
+        "files the duplicate and rejected rows (up to 5,000)"
+    )
+    outcomes_omitted: int = 0
+    error: str | None = None
+    started_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None = None
