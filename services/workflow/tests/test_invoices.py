@@ -247,3 +247,98 @@ async def test_bad_invoices_are_refused_with_a_clear_4xx(workflow: Workflow) -> 
         "/workflow/price-lists", json={"name": "x", "currency": "dollars"}
     )
     assert bad_currency.status_code == 422
+
+
+async def test_a_sessions_deposit_counts_toward_its_invoice_so_it_is_not_paid_twice(
+    workflow: Workflow,
+) -> None:
+    session_id = "s-deposit"
+    deposit = PaymentSucceeded(
+        payment_id="pay-deposit",
+        client_id="client-3",
+        amount_minor=5000,
+        currency="usd",
+        session_id=session_id,
+    )
+    paid_at_booking = workflow.envelope(deposit, subject="pay-deposit")
+    await workflow.deliver(paid_at_booking)
+    await workflow.deliver(paid_at_booking)  # delivered twice: counted once
+    prices = await price_list(workflow)
+    answer = await workflow.client.post(
+        "/workflow/invoices",
+        json={
+            "client_id": "client-3",
+            "session_id": session_id,
+            "price_list_id": prices["id"],
+            "lines": [{"product_id": product(prices, "8x10 print"), "quantity": 8}],
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    invoice = answer.json()  # 8 x 25.00 = 200.00
+    assert invoice["total_minor"] == 20000
+    assert (invoice["paid_minor"], invoice["balance_minor"]) == (5000, 15000)
+    assert [(p["kind"], p["amount_minor"]) for p in invoice["payments"]] == [("deposit", 5000)]
+    assert invoice["status"]["name"] == "Order Entered"
+    # A second invoice of the session is not credited the same deposit again.
+    second = await workflow.client.post(
+        "/workflow/invoices",
+        json={
+            "client_id": "client-3",
+            "session_id": session_id,
+            "price_list_id": prices["id"],
+            "lines": [{"product_id": product(prices, "8x10 print"), "quantity": 1}],
+        },
+    )
+    assert (second.json()["paid_minor"], second.json()["balance_minor"]) == (0, 2500)
+
+    balance = PaymentSucceeded(
+        payment_id="pay-balance",
+        client_id="client-3",
+        amount_minor=15000,
+        currency="usd",
+        session_id=session_id,
+        invoice_id=invoice["invoice_id"],
+    )
+    await workflow.deliver(workflow.envelope(balance, subject="pay-balance"))
+    after = (await workflow.client.get(f"/workflow/invoices/{invoice['invoice_id']}")).json()
+    assert (after["paid_minor"], after["balance_minor"]) == (20000, 0)
+    assert after["status"]["name"] == "Paid"
+    listed = (
+        await workflow.client.get("/workflow/invoices", params={"session_id": session_id})
+    ).json()
+    assert sorted(i["paid_minor"] for i in listed) == [0, 20000]
+
+
+async def test_a_deposit_refunded_on_cancellation_no_longer_counts_toward_the_invoice(
+    workflow: Workflow,
+) -> None:
+    session_id = "s-refunded-deposit"
+    common = {
+        "payment_id": "pay-d2",
+        "client_id": "client-4",
+        "amount_minor": 5000,
+        "currency": "usd",
+        "session_id": session_id,
+    }
+    await workflow.deliver(workflow.envelope(PaymentSucceeded(**common), subject="pay-d2"))
+    await workflow.deliver(
+        workflow.envelope(
+            PaymentRefunded(
+                **common, refund_id="pay-d2-cancelled", refund_minor=5000, refunded_total_minor=5000
+            ),
+            subject="pay-d2",
+        )
+    )
+    prices = await price_list(workflow)
+    answer = await workflow.client.post(
+        "/workflow/invoices",
+        json={
+            "client_id": "client-4",
+            "session_id": session_id,
+            "price_list_id": prices["id"],
+            "lines": [{"product_id": product(prices, "8x10 print"), "quantity": 2}],
+        },
+    )
+    invoice = answer.json()
+    assert (invoice["paid_minor"], invoice["balance_minor"]) == (0, 5000)
+    assert sorted(p["outcome"] for p in invoice["payments"]) == ["refunded", "succeeded"]

@@ -196,3 +196,66 @@ async def test_a_cancellation_that_arrives_before_its_booking_leaves_the_session
     session = (await workflow.client.get("/workflow/sessions/s5")).json()
     assert session["status"]["name"] == "Session Cancelled"
     assert session["cancelled"] is True
+
+
+async def test_a_session_reopened_by_the_studio_gets_its_previous_status_back_with_who_and_why(
+    workflow: Workflow,
+) -> None:
+    await book(workflow, "s-reopen")
+    advanced = await workflow.client.post(
+        "/workflow/sessions/s-reopen/status", json={}, headers={"X-User-Id": "amy"}
+    )
+    assert advanced.json()["status"]["name"] == "Capture Images Pending"
+    await workflow.deliver(
+        workflow.envelope(
+            SessionCancelled(session_id="s-reopen", session_number="S-s-reopen", reason="typo"),
+            subject="s-reopen",
+        )
+    )
+    assert (await workflow.client.get("/workflow/sessions/s-reopen")).json()["cancelled"] is True
+    reopened = workflow.envelope(
+        SessionBooked.model_validate(
+            {
+                **booked("s-reopen").model_dump(),
+                "reopened_by": "owner-olga",
+                "reopen_reason": "cancelled the wrong session",
+            }
+        ),
+        subject="s-reopen",
+    )
+    await workflow.deliver(reopened)
+    await workflow.deliver(reopened)  # delivered twice: reopened once
+
+    session = (await workflow.client.get("/workflow/sessions/s-reopen")).json()
+    assert session["status"]["name"] == "Capture Images Pending"
+    assert (session["cancelled"], session["closed"]) == (False, False)
+    history = (await workflow.client.get("/workflow/sessions/s-reopen/history")).json()["history"]
+    last = history[-1]
+    assert len(history) == 4
+    assert (last["from_status_name"], last["to_status_name"]) == (
+        "Session Cancelled",
+        "Capture Images Pending",
+    )
+    assert last["changed_by"] == "owner-olga"
+    assert last["result"] == "reopened"
+    assert "cancelled the wrong session" in last["note"]
+    events = await workflow.workflow_events("s-reopen", 4)
+    assert events[3].payload(SessionStatusChanged).changed_by == "owner-olga"
+    # It moves on from there as any session does.
+    moved = await workflow.client.post("/workflow/sessions/s-reopen/status", json={})
+    assert moved.json()["status"]["name"] == "Edits Pending"
+
+
+async def test_a_plain_booking_event_for_a_cancelled_session_does_not_reopen_it(
+    workflow: Workflow,
+) -> None:
+    await book(workflow, "s-stays")
+    await workflow.deliver(
+        workflow.envelope(
+            SessionCancelled(session_id="s-stays", session_number="S-s-stays", reason="ill"),
+            subject="s-stays",
+        )
+    )
+    await book(workflow, "s-stays")  # e.g. a replay of the original booking event
+    session = (await workflow.client.get("/workflow/sessions/s-stays")).json()
+    assert (session["status"]["name"], session["cancelled"]) == ("Session Cancelled", True)

@@ -1,5 +1,8 @@
 """Every database call about invoices (`invoices`) and their payments (`invoice_payments`).
 
+A session's deposit is recorded there too (`kind: deposit`, the session and no invoice); it
+counts toward the session's first invoice.
+
 Payments are inserted, one document per payment id and outcome, never updated: the paid
 amount is their sum, so two payments recorded at once cannot overwrite each other.
 """
@@ -18,6 +21,7 @@ INDEXES = [
     IndexSpec(INVOICES, [("client_id", 1)], "by_client"),
     IndexSpec(INVOICES, [("session_id", 1)], "by_session"),
     IndexSpec(PAYMENTS, [("invoice_id", 1)], "by_invoice"),
+    IndexSpec(PAYMENTS, [("session_id", 1), ("kind", 1)], "by_session_kind"),
 ]
 
 
@@ -47,3 +51,14 @@ class InvoiceRepository:
     async def payments(self, invoice_id: str) -> list[Document]:
         cursor = self._payments.find({"invoice_id": invoice_id}).sort("recorded_at", 1)
         return [d async for d in cursor]
+
+    async def deposits(self, session_id: str) -> list[Document]:
+        """A session's deposit records (payments naming the session and no invoice)."""
+        cursor = self._payments.find({"session_id": session_id, "kind": "deposit"})
+        return [d async for d in cursor.sort("recorded_at", 1)]
+
+    async def first_of_session(self, session_id: str) -> Document | None:
+        """The session's first invoice (by creation, then id): its deposit counts there."""
+        cursor = self._invoices.find({"session_id": session_id}, {"_outbox": 0})
+        found = [d async for d in cursor.sort([("created_at", 1), ("_id", 1)]).limit(1)]
+        return found[0] if found else None

@@ -96,6 +96,8 @@ class InvoiceDiscount(BaseModel):
 
 class Payment(BaseModel):
     payment_id: str
+    # `deposit`: the session's deposit paid at booking, credited to this invoice.
+    kind: str = "payment"
     outcome: str
     amount_minor: int
     currency: str

@@ -162,11 +162,30 @@ class InvoiceService:
             raise Conflict(f"Invoice {invoice_id} exists already.")  # a uuid collision
         document = {**document, **fields}
         await self._repository.insert(document)
-        return invoice_view(document, [])
+        credited = await self.payments_of(document)
+        if credited:  # the session's deposit may pay it in full already
+            await self._move_to_paid_when_settled(invoice_id, None)
+            return await self.get(invoice_id)
+        return invoice_view(document, credited)
 
     async def get(self, invoice_id: str) -> Invoice:
         document = await self._changer.load(invoice_id)
-        return invoice_view(document, await self._repository.payments(invoice_id))
+        return invoice_view(document, await self.payments_of(document))
+
+    async def payments_of(self, invoice: Document) -> list[Document]:
+        """The invoice's payments, and the session's deposit if this is its first invoice."""
+        payments = await self._repository.payments(invoice["_id"])
+        session_id = invoice.get("session_id")
+        if session_id:
+            first = await self._repository.first_of_session(session_id)
+            if first is not None and first["_id"] == invoice["_id"]:
+                credited = [
+                    d
+                    for d in await self._repository.deposits(session_id)
+                    if d["outcome"] != "failed" and d["currency"] == invoice["currency"]
+                ]
+                payments = sorted([*credited, *payments], key=lambda p: p["recorded_at"])
+        return payments
 
     async def search(
         self, *, client_id: str | None, session_id: str | None, limit: int, offset: int
@@ -177,7 +196,7 @@ class InvoiceService:
         if session_id:
             query["session_id"] = session_id
         documents = await self._repository.find(query, limit=limit, skip=offset)
-        return [invoice_view(d, await self._repository.payments(d["_id"])) for d in documents]
+        return [invoice_view(d, await self.payments_of(d)) for d in documents]
 
     async def change_status(
         self, invoice_id: str, request: StatusChangeRequest, *, by: str
@@ -204,7 +223,9 @@ class InvoiceService:
 
     async def _record(self, payload: PaymentRecord, outcome: str, context: HandlerContext) -> None:
         if payload.invoice_id is None:
-            return  # a session deposit: not ours to track
+            if payload.session_id is not None:
+                await self._record_deposit(payload, payload.session_id, outcome, context)
+            return
         invoice = await self._changer.repository.get(payload.invoice_id)
         if invoice is None:
             raise Unprocessable(f"Payment {payload.payment_id} names no known invoice.")
@@ -213,18 +234,14 @@ class InvoiceService:
                 f"Payment {payload.payment_id} is in {payload.currency}, "
                 f"invoice {payload.invoice_id} in {invoice['currency']}."
             )
-        record_id = f"{payload.payment_id}:{outcome}"
-        amount = payload.amount_minor
-        if isinstance(payload, PaymentRefunded) and payload.refund_id is not None:
-            # Each partial refund is its own record of its own amount (amount_minor is the
-            # whole payment's); an event without refund_id is the old shape: a full refund.
-            record_id = f"{record_id}:{payload.refund_id}"
-            amount = payload.refund_minor if payload.refund_minor is not None else amount
+        record_id, amount = _record_id_and_amount(payload, outcome)
         await self._repository.record_payment(
             {
                 "_id": record_id,
                 "payment_id": payload.payment_id,
+                "kind": "payment",
                 "invoice_id": payload.invoice_id,
+                "session_id": invoice.get("session_id"),
                 "outcome": outcome,
                 "amount_minor": amount,
                 "currency": invoice["currency"],
@@ -233,12 +250,35 @@ class InvoiceService:
             }
         )
         if outcome == "succeeded":
-            await self._move_to_paid_when_settled(payload.invoice_id, context)
+            await self._move_to_paid_when_settled(payload.invoice_id, context.event_id)
 
-    async def _move_to_paid_when_settled(self, invoice_id: str, context: HandlerContext) -> None:
+    async def _record_deposit(
+        self, payload: PaymentRecord, session_id: str, outcome: str, context: HandlerContext
+    ) -> None:
+        """A session's deposit: kept for the session's first invoice, whenever it comes."""
+        record_id, amount = _record_id_and_amount(payload, outcome)
+        await self._repository.record_payment(
+            {
+                "_id": record_id,
+                "payment_id": payload.payment_id,
+                "kind": "deposit",
+                "invoice_id": None,
+                "session_id": session_id,
+                "outcome": outcome,
+                "amount_minor": amount,
+                "currency": payload.currency.upper(),
+                "event_id": context.event_id,
+                "recorded_at": datetime.now(UTC),
+            }
+        )
+        invoice = await self._repository.first_of_session(session_id)
+        if outcome == "succeeded" and invoice is not None:
+            await self._move_to_paid_when_settled(invoice["_id"], context.event_id)
+
+    async def _move_to_paid_when_settled(self, invoice_id: str, event_id: str | None) -> None:
         for _ in range(3):
             invoice = await self._changer.load(invoice_id)
-            view = invoice_view(invoice, await self._repository.payments(invoice_id))
+            view = invoice_view(invoice, await self.payments_of(invoice))
             if view.balance_minor > 0 or invoice.get("closed"):
                 return
             pipeline = await self._changer.pipeline_of(invoice)
@@ -247,8 +287,20 @@ class InvoiceService:
             if paid is None or (current is not None and current.sort_order >= paid.sort_order):
                 return  # no paid status, or the invoice is past it already
             written = await self._changer.apply(
-                invoice, paid, by="booking", result="paid in full", event_id=context.event_id
+                invoice, paid, by="booking", result="paid in full", event_id=event_id
             )
             if written is not None:
                 return
         raise Conflict(f"Invoice {invoice_id} kept changing while being marked paid.")
+
+
+def _record_id_and_amount(payload: PaymentRecord, outcome: str) -> tuple[str, int]:
+    """One record per payment and outcome; each partial refund is its own record of its own
+    amount (amount_minor is the whole payment's); a refund event without refund_id is the old
+    shape: a full refund."""
+    record_id = f"{payload.payment_id}:{outcome}"
+    amount = payload.amount_minor
+    if isinstance(payload, PaymentRefunded) and payload.refund_id is not None:
+        record_id = f"{record_id}:{payload.refund_id}"
+        amount = payload.refund_minor if payload.refund_minor is not None else amount
+    return record_id, amount

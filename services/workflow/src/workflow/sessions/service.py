@@ -46,6 +46,13 @@ def session_view(document: Document) -> SessionWorkflow:
     )
 
 
+def _reopened_by(payload: SessionRecord) -> str | None:
+    """Who reopened the session, when booking's event says it was reopened (the optional
+    `reopened_by` / `reopen_reason` of `booking.session.booked.v1`)."""
+    value = (payload.model_extra or {}).get("reopened_by")
+    return str(value) if value else None
+
+
 def _details(payload: SessionRecord) -> dict[str, Any]:
     details = {
         "session_number": payload.session_number,
@@ -112,6 +119,8 @@ class SessionService:
                 continue  # created meanwhile by another event: apply as an update
             if document.get("status_id") is None:
                 await self._open_cancelled(document, payload, context)
+            elif document.get("cancelled") and _reopened_by(payload) is not None:
+                await self._reopen(document, payload, context)
             await self._repository.set_booking_details(payload.session_id, _details(payload), as_of)
             return
         raise Conflict(f"Session {payload.session_id} kept changing while applying an event.")
@@ -143,6 +152,48 @@ class SessionService:
                 return False
             fields = projection_of(latest)
         return await self._repository.insert({**snapshot, **fields})
+
+    async def _reopen(
+        self, document: Document, payload: SessionRecord, context: HandlerContext
+    ) -> None:
+        """Booking reinstated a session cancelled by mistake: back to the status it had when
+        it was cancelled, the history naming who reopened it and why."""
+        if await self._changer.repository.change_applying(
+            payload.session_id, event_id=context.event_id
+        ):
+            return
+        by = _reopened_by(payload) or BOOKING
+        reason = (payload.model_extra or {}).get("reopen_reason")
+        note = f"Reopened: {reason}" if reason else "Reopened."
+        for _ in range(3):
+            pipeline = await self._changer.pipeline_of(document)
+            history = await self._changer.repository.history(payload.session_id)
+            cancelling = next(
+                (c for c in reversed(history) if c.get("result") == "cancelled"), None
+            )
+            previous_id = cancelling.get("from_status_id") if cancelling else None
+            previous = None
+            if previous_id:
+                previous = pipeline.find(previous_id) or await self._changer.statuses.find(
+                    previous_id
+                )
+            target = previous or pipeline.initial()
+            written = await self._changer.apply(
+                document,
+                target,
+                by=by,
+                note=note,
+                result="reopened",
+                event_id=context.event_id,
+                entity_fields={"cancelled": False, "cancel_reason": None},
+            )
+            if written is not None:
+                return
+            refreshed = await self._changer.repository.get(payload.session_id)
+            if refreshed is None or not refreshed.get("cancelled"):
+                return
+            document = refreshed
+        raise Conflict(f"Session {payload.session_id} kept changing while being reopened.")
 
     async def _open_cancelled(
         self, placeholder: Document, payload: SessionRecord, context: HandlerContext
