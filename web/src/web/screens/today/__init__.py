@@ -15,9 +15,9 @@ from typing import Any
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from web.gateway import Gateway, GatewayError
-from web.pages import STUDIO_ROLES, NavItem, PageDep, screen_router
+from web.pages import ALL_ROLES, STUDIO_ROLES, NavItem, PageDep, screen_router
 
-router = screen_router(STUDIO_ROLES)
+router = screen_router(ALL_ROLES)  # others are sent to their first screen
 nav = [NavItem("Today", "/", 10, STUDIO_ROLES, key="t")]
 
 LINK_SOON = dt.timedelta(days=3)
@@ -63,6 +63,7 @@ async def today(page: PageDep) -> HTMLResponse | RedirectResponse:
         )
         if home is not None:
             return RedirectResponse(home, status_code=303)
+    page.require(STUDIO_ROLES)
     gateway = page.gateway
     day = dt.datetime.now(dt.UTC).date()
     (
