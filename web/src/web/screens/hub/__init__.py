@@ -31,6 +31,7 @@ async def _hub_values(page: PageDep, session_type_id: str | None) -> dict[str, A
         "type_names": {t["id"]: t["name"] for t in types},
         "session_type_id": session_type_id or "",
         "per_status": PER_STATUS,
+        "back": f"/hub?session_type_id={session_type_id}" if session_type_id else "/hub",
     }
 
 
