@@ -277,3 +277,43 @@ async def test_the_week_of_a_resource_shades_its_closure_and_offers_no_slot_ther
     assert "Closed: Repainting" in closed_head
     assert not any(closed_day.strftime("%a %d") in label for label in labels)
     assert any(DAY.strftime("%a %d") in label for label in labels)
+
+
+async def test_the_month_lists_each_session_on_its_day_and_a_studio_closure(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    setup = await studio_setup(studio)
+    last = f"Moy{uuid.uuid4().hex[:5]}"
+    booked = await book_new_client(owner, setup, 11, last)
+    closed_day = DAY + dt.timedelta(days=2)
+    await owner.get("/settings")
+    await owner.post(
+        "/settings/closures",
+        {"resource_id": "", "first_day": closed_day.isoformat(), "reason": "Studio holiday"},
+    )
+    month = await owner.get(f"/calendar?view=month&day={DAY.isoformat()}")
+    cells = {
+        cell.css_first("a.day-link").attributes.get("aria-label", ""): cell
+        for cell in html(month).css("td.month-day")
+    }
+    booked_cell = next(c for label, c in cells.items() if label.startswith(DAY.strftime("%A %d")))
+    closed_cell = next(
+        c for label, c in cells.items() if label.startswith(closed_day.strftime("%A %d"))
+    )
+    weeks = html(month).css("table.cal-month tbody tr")
+    after = (DAY.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    on = await owner.get(f"/calendar?view=month&day={DAY.isoformat()}")
+    next_link = html(on).css_first('a[rel="next"]').attributes["href"] or ""
+
+    assert booked.status_code == 303, booked.text
+    assert month.status_code == 200
+    assert DAY.strftime("%B %Y") in text_of(month, "h1")
+    assert all(len(week.css("td")) == 7 for week in weeks)
+    mine = [
+        a for a in booked_cell.css("a.booking") if setup["type"]["name"] in a.text(separator=" ")
+    ]
+    assert len(mine) == 1
+    assert (mine[0].attributes.get("href") or "").startswith("/calendar/sessions/")
+    assert "Closed: Studio holiday" in closed_cell.text(separator=" ")
+    assert f"day={after.isoformat()}" in next_link
+    assert "view=month" in next_link

@@ -1,6 +1,6 @@
-"""Calendar: the studio's resources side by side for a day, or one resource's week; book a
-free slot (client search or a new client inline), reschedule (a form, or drag the session onto
-another slot), cancel with a reason.
+"""Calendar: the studio's resources side by side for a day, one resource's week, or the
+month with every session by day; book a free slot (client search or a new client inline),
+reschedule (a form, or drag the session onto another slot), cancel with a reason.
 
 Which starts are free is booking's /availability; opening hours and closures are booking's and
 shade the grid; a reschedule sends the version the page showed, and booking's 409 (changed
@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.gateway import GatewayError
 from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, is_htmx, screen_router
-from web.screens.calendar.grid import Grid, build_grid, column_of, utc
+from web.screens.calendar.grid import Grid, build_grid, build_month, column_of, utc
 
 router = screen_router(STUDIO_ROLES)
 nav = [NavItem("Calendar", "/calendar", 20, STUDIO_ROLES, key="c")]
@@ -73,13 +73,15 @@ async def _calendar_values(
         gateway.get(f"{BOOKING}/opening-hours"),
         gateway.get(f"{BOOKING}/closures"),
     )
-    view = "week" if view == "week" else "day"
+    view = view if view in ("week", "month") else "day"
     day = _day(day_text, zone)
     resources = [r for r in resources if r["active"]]
     types = [t for t in types if t["active"]]
     stype = next((t for t in types if t["id"] == type_id), None) or next(
         (t for t in types if t["resource_ids"]), None
     )
+    if view == "month":
+        return await _month_values(page, day, zone, resources, types, hours, closures, type_id)
     if view == "week":
         first = day - dt.timedelta(days=day.weekday())
         days = [first + dt.timedelta(days=i) for i in range(7)]
@@ -138,11 +140,65 @@ async def _calendar_values(
         "on_link": calendar_link(day=step_on.isoformat(), **here),
         "day_link": calendar_link(day=day.isoformat(), **(here | {"view": "day"})),
         "week_link": calendar_link(day=day.isoformat(), **(here | {"view": "week"})),
+        "month_link": calendar_link(day=day.isoformat(), **(here | {"view": "month"})),
         "availability_error": availability_error,
         "local": lambda moment: (
             utc(moment).astimezone(zone) if isinstance(moment, str) else moment.astimezone(zone)
         ),
     }
+
+
+async def _month_values(
+    page: Page,
+    day: dt.date,
+    zone: ZoneInfo,
+    resources: list[dict[str, Any]],
+    types: list[dict[str, Any]],
+    hours: list[dict[str, Any]],
+    closures: list[dict[str, Any]],
+    type_id: str,
+) -> dict[str, Any]:
+    """The month around `day`: every booked or held session by day, closures and closed days;
+    a day opens the day view, where free slots are booked (the month lists no free slots)."""
+    first = day.replace(day=1)
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    weeks_start = first - dt.timedelta(days=first.weekday())
+    weeks_end = after + dt.timedelta(days=(7 - after.weekday()) % 7)
+    start = dt.datetime.combine(weeks_start, dt.time(), zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(weeks_end, dt.time(), zone).astimezone(dt.UTC)
+    sessions = await page.gateway.get(
+        f"{BOOKING}/sessions", start=start.isoformat(), end=end.isoformat()
+    )
+    sessions = [s for s in sessions if s["state"] in ("booked", "held")]
+    here = {"view": "month", "type": type_id, "resource": ""}
+    before = (first - dt.timedelta(days=1)).replace(day=1)
+    return {
+        "view": "month",
+        "day": day,
+        "days": [first],
+        "zone": zone,
+        "weeks": build_month(day, resources, hours, closures, sessions, zone),
+        "month_sessions": len([s for s in sessions if first <= _local_day(s, zone) < after]),
+        "today": dt.datetime.now(zone).date(),
+        "types": types,
+        "stype": None,
+        "type_names": {t["id"]: t["name"] for t in types},
+        "resources": resources,
+        "resource": None,
+        "here": here,
+        "today_link": calendar_link(**here),
+        "back_link": calendar_link(day=before.isoformat(), **here),
+        "on_link": calendar_link(day=after.isoformat(), **here),
+        "day_link": calendar_link(day=day.isoformat(), view="day", type=type_id),
+        "week_link": calendar_link(day=day.isoformat(), view="week", type=type_id),
+        "month_link": calendar_link(day=day.isoformat(), **here),
+        "availability_error": None,
+        "local": lambda moment: utc(moment).astimezone(zone),
+    }
+
+
+def _local_day(session: dict[str, Any], zone: ZoneInfo) -> dt.date:
+    return utc(session["starts_at"]).astimezone(zone).date()
 
 
 @router.get("/calendar")

@@ -130,3 +130,52 @@ def build_grid(
             table[row][index] = Cell(kind, moment, column.resource["id"])
     grid.rows = table
     return grid
+
+
+@dataclass
+class MonthDay:
+    """One day of the month view: open or not, its closures, its sessions in start order."""
+
+    day: dt.date
+    in_month: bool
+    is_open: bool
+    closures: list[str]
+    sessions: list[dict[str, Any]]
+
+
+def build_month(
+    anchor: dt.date,
+    resources: list[dict[str, Any]],
+    hours: list[dict[str, Any]],
+    closures: list[dict[str, Any]],
+    sessions: list[dict[str, Any]],
+    zone: ZoneInfo,
+) -> list[list[MonthDay]]:
+    """The weeks (Monday first) covering `anchor`'s month, each day with what happened."""
+    first = anchor.replace(day=1)
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    start = first - dt.timedelta(days=first.weekday())
+    end = after + dt.timedelta(days=(7 - after.weekday()) % 7)
+    by_day: dict[dt.date, list[dict[str, Any]]] = {}
+    for session in sorted(sessions, key=lambda s: s["starts_at"]):
+        by_day.setdefault(utc(session["starts_at"]).astimezone(zone).date(), []).append(session)
+    weeks: list[list[MonthDay]] = []
+    day = start
+    while day < end:
+        columns = [column_of(day, r, hours, closures) for r in resources]
+        reasons = sorted({c.closed_because for c in columns if c.closed_because})
+        weeks_row = weeks[-1] if weeks and len(weeks[-1]) < 7 else None
+        if weeks_row is None:
+            weeks_row = []
+            weeks.append(weeks_row)
+        weeks_row.append(
+            MonthDay(
+                day=day,
+                in_month=first <= day < after,
+                is_open=any(c.opening for c in columns),
+                closures=reasons,
+                sessions=by_day.get(day, []),
+            )
+        )
+        day += dt.timedelta(days=1)
+    return weeks
