@@ -143,6 +143,8 @@ def services_sh(command: str, state: Path, *, timeout: float) -> subprocess.Comp
         "HOME": os.environ.get("HOME", "/tmp"),
         "STUDIO_STATE_DIR": str(state),
     }
+    if os.environ.get("PYTHONPATH"):  # sources of another checkout, ahead of the installed
+        run_env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run(
         [str(SERVICES_SH), command],
         env=run_env,
