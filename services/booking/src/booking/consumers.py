@@ -1,4 +1,5 @@
-"""The booking service's consumers: workflow's invoices become payable here.
+"""The booking service's consumers: workflow's invoices become payable here, and workflow's
+session statuses decide when a client's links stop working.
 
 python -m booking.consumers
 """
@@ -11,6 +12,7 @@ from typing import Any
 from booking.config import BookingSettings
 from booking.main import service_spec
 from booking.payments.repository import PaymentRepository
+from booking.scheduling.router import build_service as build_scheduling
 from kit.app import Platform
 from kit.consumers import run_consumer_process
 from kit.events.consumer import HandlerContext, Subscription
@@ -35,7 +37,18 @@ def subscriptions(platform: Platform) -> Sequence[Subscription[Any]]:
             },
         )
 
-    return [Subscription(workflow.InvoiceCreated, on_invoice_created)]
+    scheduling = build_scheduling(platform)
+
+    async def on_session_status_changed(
+        event: workflow.SessionStatusChanged, context: HandlerContext
+    ) -> None:
+        if event.entity_kind == "session":
+            await scheduling.record_workflow_status(context, event)
+
+    return [
+        Subscription(workflow.InvoiceCreated, on_invoice_created),
+        Subscription(workflow.SessionStatusChanged, on_session_status_changed),
+    ]
 
 
 def main() -> None:

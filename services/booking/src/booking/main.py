@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from booking.cancellations import feature as cancellations
 from booking.clients import feature as clients
 from booking.config import BookingSettings
 from booking.features import Feature
@@ -14,7 +15,7 @@ from booking.scheduling import feature as scheduling
 from kit.app import ServiceSpec, create_service_app, serve
 from kit.events.contracts import booking as contracts
 
-FEATURES: tuple[Feature, ...] = (clients, scheduling, online, payments)
+FEATURES: tuple[Feature, ...] = (clients, scheduling, cancellations, online, payments)
 
 
 def service_spec() -> ServiceSpec:

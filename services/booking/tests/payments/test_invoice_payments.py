@@ -22,7 +22,7 @@ from kit.events.kafka import EventPublisher, ensure_topics
 from kit.settings import InfraSettings
 from kit.testing import eventually, read_topic
 
-from .conftest import Send, created
+from .conftest import Send, Studio, checkout_completed, created
 
 
 async def publish_invoice(
@@ -126,3 +126,73 @@ async def test_a_published_invoice_is_paid_in_two_parts_never_beyond_what_is_due
         (invoice_id, 5_000),
         (invoice_id, 15_000),
     ]
+
+
+async def test_a_sessions_paid_deposit_is_taken_off_what_its_invoice_asks_the_client_to_pay(
+    booking: httpx.AsyncClient,
+    booking_db: Any,
+    booked_session: Studio,
+    send_webhook: Send,
+    infra: InfraSettings,
+    unique: str,
+) -> None:
+    made = await booked_session(deposit_minor=5_000)
+    session_id = made["session"]["id"]
+    deposit = await created(await booking.post("/payments", json={"session_id": session_id}))
+    assert (await send_webhook(checkout_completed(deposit))).json()["outcome"] == "applied"
+    topic = f"t.{unique}.workflow.events"
+    await ensure_topics(infra.kafka_bootstrap, [topic])
+    invoice_id = f"inv-{uuid.uuid4().hex[:8]}"
+    settings = BookingSettings(
+        database=booking_db.name, workflow_topic=topic, consumer_group=f"booking-{unique}"
+    )
+    envelope = Envelope.wrap(
+        InvoiceCreated(
+            invoice_id=invoice_id,
+            client_id=made["client_id"],
+            session_id=session_id,
+            currency="USD",
+            total_minor=20_000,
+            amount_due_minor=20_000,
+            created_at=datetime(2026, 5, 4, 12, tzinfo=UTC),
+        ),
+        subject=invoice_id,
+        source=source_of("workflow"),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        consume(
+            settings,
+            service_spec().background_only(),
+            group_id=settings.consumer_group,
+            topics=[topic],
+            subscriptions=subscriptions,
+            stop=stop,
+        )
+    )
+    publisher = EventPublisher(infra.kafka_bootstrap, client_id="test-workflow")
+    try:
+        await publisher.publish_many(topic, [envelope])
+
+        async def stored() -> bool:
+            return await booking_db["invoices"].find_one({"_id": invoice_id}) is not None
+
+        await eventually(stored, timeout=30, what="the invoice to be stored")
+    finally:
+        await publisher.stop()
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+    too_much = await booking.post(
+        "/payments", json={"invoice_id": invoice_id, "amount_minor": 15_001}
+    )
+    balance = await created(
+        await booking.post("/payments", json={"invoice_id": invoice_id, "method": "payment_intent"})
+    )
+    assert (await send_webhook(intent_succeeded(balance))).json()["outcome"] == "applied"
+    nothing_open = await booking.post("/payments", json={"invoice_id": invoice_id})
+
+    assert too_much.status_code == 422
+    assert too_much.json()["detail"]["open_minor"] == 15_000
+    assert balance["amount_minor"] == 15_000
+    assert nothing_open.status_code == 409

@@ -7,6 +7,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime
 
+from booking.cancellations.router import build_service as build_cancellations
 from booking.clients.router import get_repository as client_repository
 from booking.config import BookingSettings
 from booking.online import schemas
@@ -22,6 +23,7 @@ def online_service(platform: PlatformDep) -> OnlineBookingService:
         build_scheduling(platform),
         client_repository(platform),
         build_payments(platform),
+        build_cancellations(platform),
         link_secret=settings.secret("link_secret"),
         public_base_url=settings.public_base_url,
         hold_minutes=settings.hold_minutes,

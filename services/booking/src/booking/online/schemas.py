@@ -90,3 +90,12 @@ class PublicSession(BaseModel):
     state: SessionState
     starts_at: datetime
     ends_at: datetime
+    # Whether the links still cancel or move it; if not, `refusal` says why and to call.
+    can_change: bool = True
+    changes_close_at: datetime | None = None
+    refusal: str | None = None
+    studio_name: str | None = None
+    studio_phone: str | None = None
+    # After a cancellation: what became of the deposit (kept, refunded, none, ...) and why.
+    deposit_outcome: str | None = None
+    deposit_outcome_reason: str | None = None

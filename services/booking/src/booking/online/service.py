@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from booking.cancellations.service import CancellationService
 from booking.clients.keys import normalise_email
 from booking.clients.repository import ClientRepository
 from booking.clients.schemas import ClientCreate, Phone
@@ -25,6 +26,7 @@ class OnlineBookingService:
         scheduling: SchedulingService,
         clients: ClientRepository,
         payments: PaymentService,
+        cancellations: CancellationService,
         *,
         link_secret: str,
         public_base_url: str,
@@ -35,6 +37,7 @@ class OnlineBookingService:
         self.scheduling = scheduling
         self.clients = clients
         self.payments = payments
+        self.cancellations = cancellations
         self.link_secret = link_secret
         self.public_base_url = public_base_url.rstrip("/")
         self.hold = timedelta(minutes=hold_minutes)
@@ -76,17 +79,28 @@ class OnlineBookingService:
         stype = await self._bookable(data.session_type_id)
         self._check_lead(data.starts_at)
         await self._check_free(stype, data.starts_at)
-        client_id = await self._client_for(data.client)
+        client_id, new_client = await self._client_for(data.client)
         hold_until = self.clock() + self.hold if stype.deposit_minor > 0 else None
-        session = await self.scheduling.book(
-            BookSession(
-                client_id=client_id,
-                session_type_id=stype.id,
-                starts_at=data.starts_at,
-                notes=data.notes,
-            ),
-            hold_until=hold_until,
-        )
+        try:
+            session = await self.scheduling.book(
+                BookSession(
+                    client_id=client_id,
+                    session_type_id=stype.id,
+                    starts_at=data.starts_at,
+                    notes=data.notes,
+                ),
+                hold_until=hold_until,
+            )
+        except Conflict as exc:
+            # Lost the race for the slot: a client record made for this attempt goes again,
+            # so the loser leaves nothing behind (a returning client's record stays).
+            if new_client:
+                await client_service.delete(self.clients, client_id)
+            raise Conflict(
+                "Someone booked that time a moment ago: it is no longer free. "
+                "Please choose another time.",
+                detail={"starts_at": data.starts_at.isoformat(), "slot_gone": True},
+            ) from exc
         deposit = None
         if hold_until is not None:
             try:
@@ -118,14 +132,15 @@ class OnlineBookingService:
             ),
         )
 
-    async def _client_for(self, details: schemas.ClientDetails) -> str:
-        """The live client with this email, or a new one (never a second with the email)."""
+    async def _client_for(self, details: schemas.ClientDetails) -> tuple[str, bool]:
+        """The live client with this email, or a new one (never a second with the email);
+        and whether it was made now."""
         email = normalise_email(details.email)
         assert email is not None
         known = await self.clients.find_duplicates(emails=[email], phones=[], name_zips=[], limit=1)
         if known:
             client_id: str = known[0]["_id"]
-            return client_id
+            return client_id, False
         fields = ClientCreate(
             first_name=details.first_name,
             last_name=details.last_name,
@@ -135,7 +150,7 @@ class OnlineBookingService:
         # Another client may share the phone or name and postal code: the email decides here.
         document = await client_service.create(self.clients, fields, allow_duplicate=True)
         new_id: str = document["_id"]
-        return new_id
+        return new_id, True
 
     def _link(self, session_id: str, purpose: Purpose) -> str:
         token = link_token(self.link_secret, session_id, purpose)
@@ -168,37 +183,51 @@ class OnlineBookingService:
     # --- signed links ------------------------------------------------------------------
 
     async def view(self, session_id: str, token: str) -> schemas.PublicSession:
+        """The session, and whether its links still change it (else: call the studio)."""
         self._check_any(session_id, token)
-        return _public(await self.scheduling.session(session_id))
+        return await self._public(await self.scheduling.session(session_id))
 
     async def cancel(self, session_id: str, data: schemas.LinkCancel) -> schemas.PublicSession:
         check_link_token(self.link_secret, session_id, "cancel", data.token)
+        await self.cancellations.check_link_change(await self.scheduling.session(session_id))
         reason = data.reason or "Cancelled by the client online."
-        return _public(await self.scheduling.cancel(session_id, reason))
+        return await self._public(
+            await self.cancellations.cancel(session_id, reason, by="client", deposit="policy")
+        )
 
     async def reschedule(
         self, session_id: str, data: schemas.LinkReschedule
     ) -> schemas.PublicSession:
         check_link_token(self.link_secret, session_id, "reschedule", data.token)
-        self._check_lead(data.starts_at)
         current = await self.scheduling.session(session_id)
+        await self.cancellations.check_link_change(current)
+        self._check_lead(data.starts_at)
         moved = await self.scheduling.reschedule(
             session_id, Reschedule(starts_at=data.starts_at, version=current.version)
         )
-        return _public(moved)
+        return await self._public(moved)
+
+    async def _public(self, session: Session) -> schemas.PublicSession:
+        refusal = await self.cancellations.link_refusal(session)
+        settings = await self.cancellations.studio.current()
+        outcome = session.deposit_outcome
+        return schemas.PublicSession(
+            session_id=session.id,
+            session_number=session.number,
+            state=session.state,
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            can_change=refusal is None,
+            changes_close_at=await self.cancellations.changeable_until(session),
+            refusal=refusal,
+            studio_name=settings.studio_name,
+            studio_phone=settings.studio_phone,
+            deposit_outcome=outcome.outcome if outcome else None,
+            deposit_outcome_reason=outcome.reason if outcome else None,
+        )
 
     def _check_any(self, session_id: str, token: str) -> None:
         try:
             check_link_token(self.link_secret, session_id, "cancel", token)
         except StudioError:
             check_link_token(self.link_secret, session_id, "reschedule", token)
-
-
-def _public(session: Session) -> schemas.PublicSession:
-    return schemas.PublicSession(
-        session_id=session.id,
-        session_number=session.number,
-        state=session.state,
-        starts_at=session.starts_at,
-        ends_at=session.ends_at,
-    )

@@ -29,6 +29,7 @@ INDEXES = [
     IndexSpec(PAYMENTS, [("session_id", 1)], name="payments_session"),
     IndexSpec(PAYMENTS, [("invoice_id", 1)], name="payments_invoice"),
     IndexSpec(PAYMENTS, [("client_id", 1), ("created_at", -1)], name="payments_client"),
+    IndexSpec(INVOICES, [("session_id", 1), ("created_at", 1)], name="invoices_session"),
 ]
 
 
@@ -101,3 +102,10 @@ class PaymentRepository:
 
     async def invoice(self, invoice_id: str) -> Document | None:
         return await self._invoices.find_one({"_id": invoice_id})
+
+    async def first_invoice_of_session(self, session_id: str) -> Document | None:
+        cursor = self._invoices.find({"session_id": session_id}).sort(
+            [("created_at", 1), ("_id", 1)]
+        )
+        found = await cursor.limit(1).to_list()
+        return found[0] if found else None

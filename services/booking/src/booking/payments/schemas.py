@@ -50,6 +50,16 @@ class Refund(BaseModel):
     created_at: datetime
 
 
+class CancellationNote(BaseModel):
+    """What a deposit's session cancellation did with it: kept, refunded, or a failed refund."""
+
+    session_id: str
+    outcome: str
+    reason: str
+    refund_id: str | None
+    at: datetime
+
+
 class Payment(BaseModel):
     id: str
     purpose: PaymentPurpose
@@ -67,6 +77,7 @@ class Payment(BaseModel):
     stripe_payment_intent: str | None
     failure_reason: str | None
     refunds: list[Refund]
+    cancellation: CancellationNote | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -134,7 +134,8 @@ class PaymentService:
         for payment in await self.repo.find({"invoice_id": invoice_id}, limit=1000):
             if payment["status"] in ("pending", "succeeded"):
                 taken += payment["amount_minor"] - payment["refunded_minor"]
-        open_minor = invoice["amount_due_minor"] - taken
+        credit = await self.deposit_credit(invoice)
+        open_minor = invoice["amount_due_minor"] - taken - credit
         if open_minor <= 0:
             raise Conflict(
                 "Nothing is open on this invoice (paid, or a payment is under way).",
@@ -156,6 +157,44 @@ class PaymentService:
             currency=invoice["currency"],
         )
         return await self._open_with_stripe(document, description=f"Invoice {invoice_id}")
+
+    async def deposit_credit(self, invoice: Document) -> int:
+        """What the session's paid deposit takes off this invoice (net of refunds).
+
+        The deposit counts toward the session's first invoice (by creation, then id), as in
+        workflow, so a client is never asked to pay it twice, nor is it counted twice."""
+        session_id = invoice.get("session_id")
+        if not session_id:
+            return 0
+        first = await self.repo.first_invoice_of_session(session_id)
+        if first is None or first["_id"] != invoice["_id"]:
+            return 0
+        return sum(
+            p["amount_minor"] - p["refunded_minor"]
+            for p in await self.repo.find({"session_id": session_id}, limit=50)
+            if p["purpose"] == "deposit"
+            and p["status"] == "succeeded"
+            and p["currency"] == invoice["currency"]
+        )
+
+    async def record_cancellation(
+        self, payment_id: str, session_id: str, outcome: Document
+    ) -> None:
+        """Note on the deposit what its session's cancellation did with it."""
+        await self.repo.update(
+            payment_id,
+            expect={},
+            changes={
+                "cancellation": {
+                    "session_id": session_id,
+                    "outcome": outcome["outcome"],
+                    "reason": outcome["reason"],
+                    "refund_id": outcome.get("refund_id"),
+                    "at": outcome["decided_at"],
+                },
+                "updated_at": self.clock(),
+            },
+        )
 
     def _new_payment(self, **fields: Any) -> Document:
         at = self.clock()
@@ -481,6 +520,7 @@ def to_schema(document: Document) -> schemas.Payment:
             (schemas.Refund(**r) for r in document["refunds"].values()),
             key=lambda r: r.created_at,
         ),
+        cancellation=document.get("cancellation"),
         created_at=document["created_at"],
         updated_at=document["updated_at"],
     )

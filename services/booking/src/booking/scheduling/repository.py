@@ -16,12 +16,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from booking.scheduling.calendar import granules
+from kit.events.consumer import HandlerContext
 from kit.events.envelope import Envelope
 from kit.events.outbox import with_events
 from kit.mongo import Document, IndexSpec
 
 DUPLICATE_KEY = 11000
-LIVE_STATES = ("pending", "held", "booked")
+LIVE_STATES = ("pending", "held", "booked", "reopening")
 
 INDEXES = [
     IndexSpec("sessions", [("resource_ids", 1), ("starts_at", 1)], name="resource_start"),
@@ -124,6 +125,12 @@ class SchedulingRepository:
             document.pop("_outbox", None)
         return document
 
+    async def apply_workflow_status(
+        self, context: HandlerContext, selector: Document, fields: Document
+    ) -> bool:
+        """Workflow's latest status of a session, once per event, never an older one."""
+        return await context.apply_once(self.db["sessions"], selector, {"$set": fields})
+
     async def delete_session(self, session_id: str) -> None:
         await self.db["sessions"].delete_one({"_id": session_id})
 
@@ -170,6 +177,7 @@ class SchedulingRepository:
                     "$or": [
                         {"state": "held", "hold_expires_at": {"$lte": now}},
                         {"state": "pending", "created_at": {"$lte": pending_before}},
+                        {"state": "reopening", "reopening_since": {"$lte": pending_before}},
                         {"state": {"$in": ["cancelled", "expired"]}, "claims_released": False},
                     ]
                 },

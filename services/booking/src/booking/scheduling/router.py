@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import AwareDatetime
 
 from booking.config import BookingSettings
 from booking.scheduling import schemas
-from booking.scheduling.calendar import GRANULE_MINUTES
 from booking.scheduling.repository import SchedulingRepository
 from booking.scheduling.service import SchedulingService
+from booking.scheduling.studio_settings import StudioSettingsRepository, StudioSettingsService
 from kit.app import Platform, PlatformDep
 
 
@@ -33,11 +33,39 @@ SchedulingDep = Annotated[SchedulingService, Depends(scheduling_service)]
 router = APIRouter(tags=["scheduling"])
 
 
-@router.get("/scheduling-settings")
-async def scheduling_settings(platform: PlatformDep) -> schemas.SchedulingSettings:
-    """The studio's time zone (opening hours are local wall times there) and the granule."""
+def studio_settings_service(platform: PlatformDep) -> StudioSettingsService:
+    return build_studio_settings(platform)
+
+
+def build_studio_settings(platform: Platform) -> StudioSettingsService:
     settings = cast(BookingSettings, platform.settings)
-    return schemas.SchedulingSettings(timezone=settings.timezone, granule_minutes=GRANULE_MINUTES)
+    return StudioSettingsService(StudioSettingsRepository(platform.db), timezone=settings.timezone)
+
+
+StudioSettingsDep = Annotated[StudioSettingsService, Depends(studio_settings_service)]
+
+
+@router.get("/scheduling-settings")
+async def scheduling_settings(service: StudioSettingsDep) -> schemas.SchedulingSettings:
+    """The studio's time zone (opening hours are local wall times there), the granule, and
+    the studio's settings: name, phone, currency, the cut-off of clients' cancel and
+    reschedule links (hours before the session) and the deposit policy."""
+    return await service.current()
+
+
+@router.put(
+    "/scheduling-settings",
+    responses={403: {"description": "Not the owner"}, 409: {"description": "Changed meanwhile"}},
+)
+async def change_scheduling_settings(
+    data: schemas.StudioSettingsIn,
+    service: StudioSettingsDep,
+    x_user_id: Annotated[str | None, Header(max_length=200)] = None,
+    x_user_role: Annotated[str | None, Header(max_length=50)] = None,
+) -> schemas.SchedulingSettings:
+    """The owner changes the studio's settings; `version` is the one read (409 if another
+    change was saved meanwhile). The time zone comes from `BOOKING_TIMEZONE`."""
+    return await service.change(data, by=x_user_id, role=x_user_role)
 
 
 @router.post("/session-types", status_code=status.HTTP_201_CREATED)
@@ -161,9 +189,3 @@ async def reschedule(
 ) -> schemas.Session:
     """Move a session; `version` must be the one the caller saw."""
     return await service.reschedule(session_id, data)
-
-
-@router.post("/sessions/{session_id}/cancel")
-async def cancel(session_id: str, data: schemas.Cancel, service: SchedulingDep) -> schemas.Session:
-    """Cancel with a reason; the resources are free again at once."""
-    return await service.cancel(session_id, data.reason)

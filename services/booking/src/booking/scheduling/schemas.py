@@ -11,7 +11,10 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from booking.scheduling.calendar import GRANULE_MINUTES
 
 ResourceKind = Literal["photographer", "room", "camera"]
-SessionState = Literal["pending", "held", "booked", "cancelled", "expired"]
+# `reopening`: a cancelled session whose slot is being claimed again by the studio (a moment).
+SessionState = Literal["pending", "held", "booked", "cancelled", "expired", "reopening"]
+DepositPolicyKind = Literal["keep", "refund", "refund_before"]
+DepositOutcomeKind = Literal["pending", "kept", "refunded", "none", "failed"]
 
 
 def _granular(minutes: int) -> int:
@@ -136,6 +139,39 @@ class Reschedule(Strict):
 
 class Cancel(Strict):
     reason: str = Field(min_length=1, max_length=500)
+    # What happens to a paid deposit: the studio's policy (as for a client's cancellation),
+    # or the studio decides this once. Whatever happens is recorded on the session.
+    deposit: Literal["policy", "keep", "refund"] = "policy"
+
+
+class Reopen(Strict):
+    """Reinstate a session cancelled by mistake; without `starts_at` in its old slot."""
+
+    reason: str = Field(min_length=1, max_length=500)
+    starts_at: AwareDatetime | None = None
+    resource_ids: list[str] = Field(default_factory=list)
+    # The version the caller saw; a change made meanwhile answers 409.
+    version: int = Field(ge=0, le=2**53)
+    outside_hours: bool = False
+
+
+class DepositOutcome(BaseModel):
+    """What became of a session's deposit when it was cancelled (never silently kept)."""
+
+    outcome: DepositOutcomeKind
+    policy: str
+    reason: str
+    payment_id: str | None = None
+    amount_minor: int = 0
+    refund_id: str | None = None
+    decided_at: datetime
+
+
+class Reopened(BaseModel):
+    by: str
+    reason: str
+    at: datetime
+    previous_cancel_reason: str | None
 
 
 class Session(BaseModel):
@@ -152,14 +188,61 @@ class Session(BaseModel):
     state: SessionState
     hold_expires_at: datetime | None = None
     cancel_reason: str | None = None
+    cancelled_by: str | None = None
+    deposit_outcome: DepositOutcome | None = None
+    reopened: list[Reopened] = Field(default_factory=list)
+    # What booking last heard from workflow (`workflow.session.status_changed.v1`).
+    workflow_status: str | None = None
+    workflow_stage: str | None = None
+    # Workflow moved it past the stage it started in: clients' links no longer change it.
+    workflow_moved_on: bool = False
     version: int
 
 
+class DepositPolicy(Strict):
+    """What happens to a paid deposit when the client cancels.
+
+    `keep`: the studio keeps it; `refund`: refunded in full; `refund_before`: refunded in
+    full when cancelled at least `days` days before the session starts, else kept."""
+
+    kind: DepositPolicyKind = "keep"
+    days: int | None = Field(default=None, ge=0, le=365)
+
+    @model_validator(mode="after")
+    def _days(self) -> DepositPolicy:
+        if self.kind == "refund_before" and self.days is None:
+            raise ValueError("refund_before needs days")
+        if self.kind != "refund_before" and self.days is not None:
+            raise ValueError("days belongs to refund_before only")
+        return self
+
+
+class StudioSettingsIn(Strict):
+    """The studio's own settings (the owner changes them; `version` is the one read)."""
+
+    studio_name: str = Field(min_length=1, max_length=120)
+    studio_phone: str | None = Field(default=None, max_length=40)
+    currency: Currency = "usd"
+    # A client's cancel or reschedule link stops working this many hours before the session.
+    change_cutoff_hours: int = Field(default=24, ge=0, le=24 * 60)
+    deposit_policy: DepositPolicy = Field(default_factory=DepositPolicy)
+    version: int = Field(ge=0, le=2**53)
+
+
 class SchedulingSettings(BaseModel):
-    """How the studio's calendar is read: opening hours are wall times in `timezone`."""
+    """How the studio's calendar is read (opening hours are wall times in `timezone`), and
+    the studio's own settings: name, currency, the link cut-off and the deposit policy."""
 
     timezone: str
     granule_minutes: int
+    studio_name: str | None
+    studio_phone: str | None
+    currency: str
+    change_cutoff_hours: int
+    deposit_policy: DepositPolicy
+    version: int
+    updated_at: datetime | None
+    updated_by: str | None
 
 
 class FreeStart(BaseModel):

@@ -30,7 +30,9 @@ from booking.scheduling.calendar import (
 )
 from booking.scheduling.repository import SchedulingRepository, SlotTaken, claim_id
 from kit.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from kit.events.consumer import HandlerContext
 from kit.events.contracts.booking import SessionBooked, SessionCancelled, SessionRescheduled
+from kit.events.contracts.workflow import StatusChange
 from kit.events.envelope import Envelope, source_of
 from kit.mongo import Document
 
@@ -405,10 +407,21 @@ class SchedulingService:
         )
         return _session(updated)
 
-    async def cancel(self, session_id: str, reason: str) -> schemas.Session:
+    async def cancel(
+        self,
+        session_id: str,
+        reason: str,
+        *,
+        by: str | None = None,
+        deposit_outcome: Document | None = None,
+        expect_version: int | None = None,
+    ) -> schemas.Session:
+        """Cancel; `deposit_outcome` (what becomes of a paid deposit) is written with it."""
         document = await self._load(session_id)
         if document["state"] not in ("booked", "held"):
             raise InvalidTransition(f"Session {document['number']} is already {document['state']}.")
+        if expect_version is not None and document["version"] != expect_version:
+            raise Conflict("The session changed meanwhile; try again.")
         events = (
             [
                 Envelope.wrap(
@@ -425,7 +438,14 @@ class SchedulingService:
         updated = await self.repo.update_session(
             session_id,
             expect={"version": document["version"]},
-            changes={"state": "cancelled", "cancel_reason": reason, "claims_released": False},
+            changes={
+                "state": "cancelled",
+                "cancel_reason": reason,
+                "cancelled_by": by,
+                "cancelled_at": self.clock(),
+                "deposit_outcome": deposit_outcome,
+                "claims_released": False,
+            },
             events=events,
         )
         if updated is None:
@@ -433,6 +453,127 @@ class SchedulingService:
         self.notify("sessions", session_id)
         await self._release_all(updated)
         return _session(updated)
+
+    async def record_deposit_outcome(self, session_id: str, outcome: Document) -> None:
+        """What finally became of a cancelled session's deposit (a refund done or failed)."""
+        await self.repo.update_session(
+            session_id, expect={"state": "cancelled"}, changes={"deposit_outcome": outcome}
+        )
+
+    async def reopen(self, session_id: str, data: schemas.Reopen, *, by: str) -> schemas.Session:
+        """Reinstate a cancelled session in its slot (or the one given) if it is free.
+
+        Two steps, each safe to crash after: the session is marked `reopening` (so nobody
+        takes its new claims for a cancelled session's leftovers), then the claims; then
+        `booked` with `booking.session.booked.v1`, which names who reopened it and why.
+        A taken slot answers 409 and leaves the session cancelled.
+        """
+        document = await self._load(session_id)
+        if document["state"] != "cancelled":
+            raise InvalidTransition(
+                f"Only a cancelled session can be reopened; {document['number']} is "
+                f"{document['state']}."
+            )
+        if document["version"] != data.version:
+            raise Conflict(
+                "The session changed since you loaded it.", detail={"version": document["version"]}
+            )
+        stype = await self.session_type(document["session_type_id"])
+        window = self._window(stype, data.starts_at or document["starts_at"])
+        resource_ids = data.resource_ids or document["resource_ids"]
+        await self._check_resources(resource_ids, active=True)
+        if not data.outside_hours and not await self._open_for(resource_ids, window):
+            raise Conflict(
+                "The studio is closed then: choose another slot to reopen the session in.",
+                detail={"starts_at": window.start.isoformat(), "choose_another_slot": True},
+            )
+        marked = await self.repo.update_session(
+            session_id,
+            expect={"state": "cancelled", "version": data.version},
+            changes={"state": "reopening", "reopening_since": self.clock()},
+        )
+        if marked is None:
+            raise Conflict("The session changed meanwhile; try again.")
+        await self.repo.release(session_id)  # what the cancellation may not have released yet
+        try:
+            await self._claim(session_id, resource_ids, window)
+        except SlotTaken as exc:
+            back = await self.repo.update_session(
+                session_id,
+                expect={"state": "reopening"},
+                changes={"state": "cancelled", "reopening_since": None, "claims_released": True},
+            )
+            raise Conflict(
+                "That slot is no longer free: choose another slot to reopen the session in.",
+                detail={
+                    "starts_at": window.start.isoformat(),
+                    "unavailable": [exc.claim.rsplit(":", 1)[0]],
+                    "choose_another_slot": True,
+                    # The version to send with the next attempt (this one counted as a change).
+                    "version": back["version"] if back else None,
+                },
+            ) from exc
+        at = self.clock()
+        entry = {
+            "by": by,
+            "reason": data.reason,
+            "at": at,
+            "previous_cancel_reason": document.get("cancel_reason"),
+        }
+        moved = {
+            **document,
+            "starts_at": window.start,
+            "ends_at": window.end,
+            "resource_ids": resource_ids,
+        }
+        record = await self._session_record(moved)
+        event = Envelope.wrap(
+            # reopened_by / reopen_reason: optional fields of booked.v1 (docs/events.md).
+            SessionBooked.model_validate(
+                {**record, "reopened_by": by, "reopen_reason": data.reason}
+            ),
+            subject=session_id,
+            source=SOURCE,
+        )
+        updated = await self.repo.update_session(
+            session_id,
+            expect={"state": "reopening"},
+            changes={
+                "state": "booked",
+                "starts_at": window.start,
+                "ends_at": window.end,
+                "blocked_until": window.blocked_until,
+                "resource_ids": resource_ids,
+                "hold_expires_at": None,
+                "cancel_reason": None,
+                "cancelled_by": None,
+                "reopening_since": None,
+                "claims_released": False,
+                "reopened": [*document.get("reopened", []), entry],
+            },
+            events=[event],
+        )
+        if updated is None:  # the sweeper judged it abandoned; its claims are gone
+            raise Conflict("Reopening took too long; try again.")
+        self.notify("sessions", session_id)
+        return _session(updated)
+
+    async def record_workflow_status(self, context: HandlerContext, change: StatusChange) -> None:
+        """What workflow says the session's status is: the client's links read it."""
+        fields: Document = {
+            "workflow_status": change.to_status_name or change.to_status,
+            "workflow_stage": change.stage,
+            "workflow_version": change.version,
+        }
+        if change.from_status is None:
+            fields["workflow_first_stage"] = change.stage
+        selector: Document = {"_id": change.entity_id}
+        if change.version is not None:
+            selector["$or"] = [
+                {"workflow_version": None},
+                {"workflow_version": {"$lt": change.version}},
+            ]
+        await self.repo.apply_workflow_status(context, selector, fields)
 
     async def session(self, session_id: str) -> schemas.Session:
         return _session(await self._load(session_id))
@@ -452,6 +593,18 @@ class SchedulingService:
             if document["state"] == "pending":
                 await self.repo.release(document["_id"])
                 await self.repo.delete_session(document["_id"])
+            elif document["state"] == "reopening":
+                abandoned = await self.repo.update_session(
+                    document["_id"],
+                    expect={"state": "reopening", "version": document["version"]},
+                    changes={
+                        "state": "cancelled",
+                        "reopening_since": None,
+                        "claims_released": False,
+                    },
+                )
+                if abandoned is not None:
+                    await self._release_all(abandoned)
             elif document["state"] == "held":
                 expired = await self.repo.update_session(
                     document["_id"],
@@ -586,8 +739,24 @@ def _session(document: Document) -> schemas.Session:
         state=document["state"],
         hold_expires_at=document.get("hold_expires_at"),
         cancel_reason=document.get("cancel_reason"),
+        cancelled_by=document.get("cancelled_by"),
+        deposit_outcome=document.get("deposit_outcome"),
+        reopened=document.get("reopened", []),
+        workflow_status=document.get("workflow_status"),
+        workflow_stage=document.get("workflow_stage"),
+        workflow_moved_on=_workflow_moved_on(document),
         version=document["version"],
     )
+
+
+def _workflow_moved_on(document: Document) -> bool:
+    stage = document.get("workflow_stage")
+    if stage is None:
+        return False
+    first = document.get("workflow_first_stage")
+    if first is None:  # the first change was not heard: any later one counts as moving on
+        return int(document.get("workflow_version") or 0) > 1
+    return bool(stage != first)
 
 
 def _session_type(document: Document) -> schemas.SessionType:
