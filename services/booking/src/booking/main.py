@@ -15,7 +15,8 @@ from booking.scheduling import feature as scheduling
 from kit.app import ServiceSpec, create_service_app, serve
 from kit.events.contracts import booking as contracts
 
-FEATURES: tuple[Feature, ...] = (clients, scheduling, cancellations, online, payments)
+# Cancellations after payments: its sweeper uses the Stripe client payments opens at start.
+FEATURES: tuple[Feature, ...] = (clients, scheduling, online, payments, cancellations)
 
 
 def service_spec() -> ServiceSpec:
@@ -27,7 +28,8 @@ def service_spec() -> ServiceSpec:
         outbox_collections=sorted({c for f in FEATURES for c in f.outbox_collections}),
         topics=[contracts.TOPIC],
         on_start=[h for f in FEATURES for h in f.on_start],
-        on_stop=[h for f in FEATURES for h in f.on_stop],
+        # Stopped in reverse: a feature's background work ends before what it uses closes.
+        on_stop=[h for f in reversed(FEATURES) for h in f.on_stop],
     )
 
 

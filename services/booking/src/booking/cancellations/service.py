@@ -115,9 +115,10 @@ class CancellationService:
         return _outcome("kept", name, reason, at, paid, amount)
 
     async def _refund(self, paid: Document, outcome: Document) -> Document:
+        """The refund the outcome calls for, once (its id is derived from the payment's)."""
         refund_id = f"{paid['_id']}-cancelled"
         try:
-            await self.payments.refund(
+            payment = await self.payments.refund(
                 paid["_id"],
                 payment_schemas.RefundIn(reason=outcome["reason"]),
                 refund_id=refund_id,
@@ -131,7 +132,33 @@ class CancellationService:
                 "refund it from the payment.",
                 "decided_at": self.clock(),
             }
-        return {**outcome, "outcome": "refunded", "refund_id": refund_id}
+        status = payment["refunds"].get(refund_id, {}).get("status")
+        if status == "succeeded":
+            return {**outcome, "outcome": "refunded", "refund_id": refund_id}
+        if status == "failed":
+            return {
+                **outcome,
+                "outcome": "failed",
+                "refund_id": refund_id,
+                "reason": "The refund did not go through; refund it from the payment.",
+                "decided_at": self.clock(),
+            }
+        return {**outcome, "refund_id": refund_id}  # still under way: the sweep looks again
+
+    async def finish_pending_refunds(self, *, older_than: timedelta) -> int:
+        """Refunds a cancellation decided but did not finish (a crash, a restart): done now,
+        and the session's and the payment's outcome written. Returns how many were finished."""
+        finished = 0
+        for session in await self.scheduling.pending_deposit_refunds(self.clock() - older_than):
+            outcome = session["deposit_outcome"]
+            paid = await self.payments.get(outcome["payment_id"])
+            done = await self._refund(paid, outcome)
+            if done["outcome"] == "pending":
+                continue
+            await self.scheduling.record_deposit_outcome(session["_id"], done)
+            await self.payments.record_cancellation(paid["_id"], session["_id"], done)
+            finished += 1
+        return finished
 
     # --- clients' links --------------------------------------------------------------------
 

@@ -170,7 +170,10 @@ class OnlineBookingService:
             starts_at + timedelta(minutes=stype.duration_minutes + GRANULE_MINUTES),
         )
         if not any(s.starts_at == starts_at for s in found.starts):
-            raise Conflict("That time is not free.", detail={"starts_at": starts_at.isoformat()})
+            raise Conflict(
+                "That time is not free: please choose another time.",
+                detail={"starts_at": starts_at.isoformat(), "slot_gone": True},
+            )
 
     def _check_lead(self, starts_at: datetime) -> None:
         earliest = self.clock() + self.lead

@@ -186,6 +186,21 @@ class SchedulingRepository:
             .to_list()
         )
 
+    async def pending_deposit_refunds(self, decided_before: datetime) -> list[Document]:
+        return (
+            await self.db["sessions"]
+            .find(
+                {
+                    "state": "cancelled",
+                    "deposit_outcome.outcome": "pending",
+                    "deposit_outcome.decided_at": {"$lte": decided_before},
+                },
+                {"_outbox": 0},
+            )
+            .limit(100)
+            .to_list()
+        )
+
     # --- claims ---------------------------------------------------------------
 
     async def claim(

@@ -460,6 +460,10 @@ class SchedulingService:
             session_id, expect={"state": "cancelled"}, changes={"deposit_outcome": outcome}
         )
 
+    async def pending_deposit_refunds(self, decided_before: datetime) -> list[Document]:
+        """Cancelled sessions whose deposit refund was decided before then and not finished."""
+        return await self.repo.pending_deposit_refunds(decided_before)
+
     async def reopen(self, session_id: str, data: schemas.Reopen, *, by: str) -> schemas.Session:
         """Reinstate a cancelled session in its slot (or the one given) if it is free.
 
