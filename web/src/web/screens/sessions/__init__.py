@@ -1,5 +1,7 @@
 """The session record: its workflow status (change it, see the history), its images by folder
-with previews, importing files, ratings by keys 0-5, and groups."""
+with previews, importing files, ratings by keys 0-5, groups, the slideshow order (drag, or move
+buttons), side-by-side comparisons and the QR session card. Each image's page (recipe with a
+live preview, retouched version) is in `image.py`; the memory-card import in `cards.py`."""
 
 from __future__ import annotations
 
@@ -12,33 +14,42 @@ from starlette.datastructures import UploadFile
 
 from web.gateway import GatewayError
 from web.pages import STUDIO_ROLES, PageDep, form_value, is_htmx, screen_router
+from web.screens.sessions import cards
+from web.screens.sessions import image as image_page
+from web.screens.sessions.common import WORKFLOW, back
 
 router = screen_router(STUDIO_ROLES)
+router.include_router(image_page.router)
+router.include_router(cards.router)
 nav: list[Any] = []  # reached from Today, the hub and the calendar
 
-WORKFLOW = "/api/workflow/workflow"
 FOLDERS = ("raw", "hires", "previews", "retouched", "rendered")
+COMPARE_MOST = 6
 
 
 def _folders(images: list[dict[str, Any]]) -> dict[str, int]:
+    """Files per folder: an image's stored keys, its preview and its retouched version (each
+    counted once, whether or not it is also among the keys)."""
     counts = dict.fromkeys(FOLDERS, 0)
     for image in images:
-        for folder in image.get("keys", {}):
-            if folder in counts:
-                counts[folder] += 1
+        present = {folder for folder in image.get("keys", {}) if folder in counts}
         if image.get("preview"):
-            counts["previews"] += 1
+            present.add("previews")
         if image.get("retouched"):
-            counts["retouched"] += 1
+            present.add("retouched")
+        for folder in present:
+            counts[folder] += 1
     return counts
 
 
 async def _record_values(page: PageDep, session_id: str) -> dict[str, Any]:
-    record, history, images, groups = await asyncio.gather(
+    record, history, images, groups, slideshow, comparisons = await asyncio.gather(
         page.gateway.get(f"{WORKFLOW}/sessions/{session_id}"),
         page.gateway.get(f"{WORKFLOW}/sessions/{session_id}/history"),
         page.gateway.get(f"{WORKFLOW}/sessions/{session_id}/images"),
         page.gateway.get(f"{WORKFLOW}/sessions/{session_id}/groups"),
+        page.gateway.get(f"{WORKFLOW}/sessions/{session_id}/slideshow"),
+        page.gateway.get(f"{WORKFLOW}/sessions/{session_id}/comparisons"),
     )
     steps = history.get("history", []) if isinstance(history, dict) else history
     return {
@@ -47,11 +58,19 @@ async def _record_values(page: PageDep, session_id: str) -> dict[str, Any]:
         "images": images,
         "groups": groups,
         "folders": _folders(images),
+        "slides": _slides(slideshow, images),
+        "custom_order": bool(slideshow.get("custom")),
+        "comparisons": comparisons,
+        "moved": None,
     }
 
 
-def _back(session_id: str, anchor: str = "") -> RedirectResponse:
-    return RedirectResponse(f"/sessions/{session_id}{anchor}", status_code=303)
+def _slides(slideshow: dict[str, Any], images: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_id = {i["image_id"]: i for i in images}
+    return [by_id[i] for i in slideshow.get("image_ids", []) if i in by_id]
+
+
+_back = back
 
 
 @router.get("/sessions/{session_id}")
@@ -152,6 +171,116 @@ async def make_group(
             raise
         return await _with_problem(page, session_id, "groups", error.message, error.status)
     return _back(session_id, "#groups")
+
+
+@router.post("/sessions/{session_id}/slideshow", response_model=None)
+async def order_slideshow(
+    page: PageDep, request: Request, session_id: str
+) -> HTMLResponse | RedirectResponse:
+    """The order the form lists (as dragged), or that order with one image moved a place up or
+    down (`move` = `<image id>:up|down`, the keyboard's way); saved whole."""
+    form = await request.form()
+    order = [i for i in form.getlist("order") if isinstance(i, str) and i]
+    moved: str | None = None
+    image_id, _, direction = form_value(form, "move").rpartition(":")
+    if image_id in order and direction in ("up", "down"):
+        at = order.index(image_id)
+        to = at - 1 if direction == "up" else at + 1
+        if 0 <= to < len(order):
+            order[at], order[to] = order[to], order[at]
+        moved = image_id
+    try:
+        await page.gateway.send(
+            "PUT", f"{WORKFLOW}/sessions/{session_id}/slideshow", {"image_ids": order}
+        )
+    except GatewayError as error:
+        if error.status >= 500:
+            raise
+        return await _with_problem(page, session_id, "slideshow", error.message, error.status)
+    if not is_htmx(request):
+        return _back(session_id, "#slideshow")
+    values = await _record_values(page, session_id)
+    if moved is not None:
+        position = [s["image_id"] for s in values["slides"]].index(moved) + 1
+        name = next(s["name"] for s in values["slides"] if s["image_id"] == moved)
+        values["moved"] = {
+            "image_id": moved,
+            "direction": direction,
+            "text": f"{name} is now number {position} of {len(values['slides'])}.",
+        }
+    else:
+        values["moved"] = {"image_id": "", "direction": "", "text": "The new order is saved."}
+    return page.render(
+        "sessions/session.html", block="slideshow", **values, problems={}, report=None
+    )
+
+
+@router.post("/sessions/{session_id}/comparisons", response_model=None)
+async def compare(
+    page: PageDep, request: Request, session_id: str
+) -> HTMLResponse | RedirectResponse:
+    """A comparison set of the selected images (2 to 6), then its side-by-side view."""
+    form = await request.form()
+    image_ids = [i for i in form.getlist("image") if isinstance(i, str) and i]
+    if not 2 <= len(image_ids) <= COMPARE_MOST:
+        return await _with_problem(
+            page,
+            session_id,
+            "compare",
+            f"Select 2 to {COMPARE_MOST} images to compare ({len(image_ids)} selected).",
+        )
+    name = form_value(form, "name") or f"{len(image_ids)} images side by side"
+    try:
+        made = await page.gateway.send(
+            "POST",
+            f"{WORKFLOW}/sessions/{session_id}/comparisons",
+            {"name": name, "image_ids": image_ids},
+        )
+    except GatewayError as error:
+        if error.status >= 500:
+            raise
+        return await _with_problem(page, session_id, "compare", error.message, error.status)
+    return RedirectResponse(
+        f"/sessions/{session_id}/compare/{made['comparison_id']}", status_code=303
+    )
+
+
+@router.get("/sessions/{session_id}/compare/{comparison_id}")
+async def comparison(page: PageDep, session_id: str, comparison_id: str) -> HTMLResponse:
+    record, images, sets = await asyncio.gather(
+        page.gateway.get(f"{WORKFLOW}/sessions/{session_id}"),
+        page.gateway.get(f"{WORKFLOW}/sessions/{session_id}/images"),
+        page.gateway.get(f"{WORKFLOW}/sessions/{session_id}/comparisons"),
+    )
+    chosen = next((c for c in sets if c["comparison_id"] == comparison_id), None)
+    if chosen is None:
+        raise GatewayError(
+            404, "not_found", f"Session {record['session_number']} has no such comparison."
+        )
+    by_id = {i["image_id"]: i for i in images}
+    shown = [by_id[i] for i in chosen["image_ids"] if i in by_id]
+    return page.render("sessions/compare.html", record=record, comparison=chosen, shown=shown)
+
+
+@router.post("/sessions/{session_id}/compare/{comparison_id}/delete")
+async def delete_comparison(page: PageDep, session_id: str, comparison_id: str) -> RedirectResponse:
+    await page.gateway.send("DELETE", f"{WORKFLOW}/comparisons/{comparison_id}")
+    return _back(session_id, "#comparisons")
+
+
+@router.get("/sessions/{session_id}/card.pdf")
+async def session_card(page: PageDep, session_id: str) -> Response:
+    """The session's QR card to print (workflow's PDF, one A4 page), as a download."""
+    answer = await page.gateway.request(
+        "POST", f"{WORKFLOW}/session-cards.pdf", json={"session_ids": [session_id]}
+    )
+    record = await page.gateway.get(f"{WORKFLOW}/sessions/{session_id}")
+    number = "".join(c for c in str(record.get("session_number") or session_id) if c.isalnum())
+    return Response(
+        answer.content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="session-card-{number}.pdf"'},
+    )
 
 
 @router.get("/media/images/{image_id}/preview")
