@@ -81,12 +81,29 @@ def platform_ports(first: int) -> dict[str, int]:
     return {name: first + n for n, name in enumerate(names)}
 
 
+_held_blocks: list[int] = []  # lock files of the port blocks this process uses, open until exit
+
+
 def free_port_block(size: int, first: int, last: int) -> int:
     """The first port of `size` consecutive free loopback ports in `first`-`last` (steps of
-    10), so that two platforms started on one machine do not collide."""
+    10), so that two platforms started on one machine do not collide: a block is this
+    process's while it lives (an exclusive lock file), so a platform starting meanwhile in
+    another process skips it even before its ports are bound."""
+    import fcntl
     import socket
+    import tempfile
 
     for start in range(first, last, 10):
+        lock = os.open(
+            os.path.join(tempfile.gettempdir(), f"studio-ports-{start}.lock"),
+            os.O_CREAT | os.O_RDWR,
+            0o600,
+        )
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(lock)
+            continue
         socks = []
         try:
             for port in range(start, start + size):
@@ -94,10 +111,12 @@ def free_port_block(size: int, first: int, last: int) -> int:
                 socks.append(sock)
                 sock.bind(("127.0.0.1", port))
         except OSError:
+            os.close(lock)
             continue
         finally:
             for sock in socks:
                 sock.close()
+        _held_blocks.append(lock)
         return start
     raise RuntimeError(f"no block of {size} free ports in {first}-{last}")
 
