@@ -472,3 +472,21 @@ async def test_the_loser_of_a_race_for_one_online_slot_is_told_it_is_gone_and_le
     client = await db["clients"].find_one({"_id": retry["client_id"]})
     assert client["email"] == losers[0]
     assert await db["clients"].count_documents({"deleted_at": None}) == 2
+
+
+async def test_a_double_click_booking_one_slot_keeps_the_client_the_winning_booking_names(
+    booking: httpx.AsyncClient, mongo: AsyncMongoClient[Document]
+) -> None:
+    stype = await open_studio(booking)
+    request = booking_request(stype["id"], monday_at(12), "twice@example.com")
+
+    answers = await asyncio.gather(*(booking.post("/public/bookings", json=request) for _ in "ab"))
+
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    winner = next(a.json() for a in answers if a.status_code == 201)
+    db = database_of(booking, mongo)
+    client = await db["clients"].find_one({"_id": winner["client_id"]})
+    assert client["deleted_at"] is None
+    assert (
+        await db["clients"].count_documents({"email": "twice@example.com", "deleted_at": None}) == 1
+    )

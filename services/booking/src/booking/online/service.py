@@ -93,8 +93,9 @@ class OnlineBookingService:
             )
         except Conflict as exc:
             # Lost the race for the slot: a client record made for this attempt goes again,
-            # so the loser leaves nothing behind (a returning client's record stays).
-            if new_client:
+            # so the loser leaves nothing behind (a returning client's record stays, and so does
+            # one that a simultaneous request with the same email is booking for).
+            if new_client and not await self.scheduling.client_has_sessions(client_id):
                 await client_service.delete(self.clients, client_id)
             raise Conflict(
                 "Someone booked that time a moment ago: it is no longer free. "

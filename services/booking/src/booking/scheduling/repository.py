@@ -186,6 +186,9 @@ class SchedulingRepository:
             .to_list()
         )
 
+    async def client_has_sessions(self, client_id: str) -> bool:
+        return await self.db["sessions"].find_one({"client_id": client_id}, {"_id": 1}) is not None
+
     async def pending_deposit_refunds(self, decided_before: datetime) -> list[Document]:
         return (
             await self.db["sessions"]

@@ -460,6 +460,10 @@ class SchedulingService:
             session_id, expect={"state": "cancelled"}, changes={"deposit_outcome": outcome}
         )
 
+    async def client_has_sessions(self, client_id: str) -> bool:
+        """Whether any session (even one being booked this moment) names the client."""
+        return await self.repo.client_has_sessions(client_id)
+
     async def pending_deposit_refunds(self, decided_before: datetime) -> list[Document]:
         """Cancelled sessions whose deposit refund was decided before then and not finished."""
         return await self.repo.pending_deposit_refunds(decided_before)
