@@ -16,6 +16,7 @@ from gateway.access.policy import authorize
 from gateway.context import ContextDep, PrincipalDep, address_of
 from gateway.proxy.paths import forwarded_path
 from kit.errors import PayloadTooLarge
+from kit.limits import UPLOADS, body_limit
 
 router = APIRouter()
 
@@ -23,7 +24,14 @@ METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 Token = Annotated[str, Path(min_length=1, max_length=200)]
 
 
-@router.api_route("/api/{service}/{path:path}", methods=METHODS, include_in_schema=False)
+# Bodies to a service stream through up to the upload limit (`GATEWAY_MAX_UPLOAD_BYTES`): each
+# route's own limit is the service's to apply, and its 413 comes back as it said it.
+@router.api_route(
+    "/api/{service}/{path:path}",
+    methods=METHODS,
+    include_in_schema=False,
+    openapi_extra=body_limit(UPLOADS),
+)
 async def to_service(
     service: str, path: str, request: Request, context: ContextDep, principal: PrincipalDep
 ) -> StreamingResponse:
@@ -53,7 +61,9 @@ async def stripe_webhook(request: Request, context: ContextDep) -> StreamingResp
     return await context.forwarder.forward(request, "booking", WEBHOOK)
 
 
-@router.post("/public/bookings", include_in_schema=False)
+@router.post(
+    "/public/bookings", include_in_schema=False, openapi_extra=body_limit(BOOKING_BODY_LIMIT)
+)
 async def book_online(request: Request, context: ContextDep) -> StreamingResponse:
     """An online booking, limited per address and per client email."""
     await context.limiter.hit(context.booking_limit, "address", address_of(request))

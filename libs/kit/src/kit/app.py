@@ -23,6 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kit.errors import error_body, install_error_handlers
 from kit.events.kafka import EventPublisher, check_kafka, ensure_topics
 from kit.events.outbox import OutboxRelay, outbox_indexes
+from kit.limits import RequestLimitMiddleware, RequestLimits
 from kit.logging import RequestIdMiddleware, configure_logging
 from kit.mongo import Document, IndexSpec, connect_mongo, ensure_indexes, ping
 from kit.settings import ServiceSettings
@@ -169,6 +170,8 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
+    # Added first, so it runs inside RequestIdMiddleware: its refusals carry the request id.
+    app.add_middleware(RequestLimitMiddleware, limits=request_limits(settings))
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
 
@@ -205,11 +208,27 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     return app
 
 
+def request_limits(settings: ServiceSettings) -> RequestLimits:
+    return RequestLimits(
+        max_query_bytes=settings.max_query_bytes,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+
+
+# A request's line and headers, at most, as the server reads them: room for a query string at
+# the limit (which the app then refuses in the error shape) and ordinary headers; beyond it the
+# server answers 400 itself (in the error shape too, see kit.protocol).
+MAX_REQUEST_HEAD_BYTES = 256 * 1024
+
+
 def server_config(app: FastAPI, settings: ServiceSettings) -> uvicorn.Config:
     """How uvicorn runs one service: forwarded headers are believed only from the configured
     `trusted_proxies` (uvicorn's own default believes any loopback peer, which lets a caller on
     the same host choose its address with `X-Forwarded-For`)."""
     import uvicorn
+
+    from kit.protocol import StudioH11Protocol
 
     trusted = list(settings.trusted_proxies)
     return uvicorn.Config(
@@ -220,6 +239,8 @@ def server_config(app: FastAPI, settings: ServiceSettings) -> uvicorn.Config:
         access_log=False,
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted,
+        http=StudioH11Protocol,
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
     )
 
 

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.logging import REQUEST_ID_HEADER, current_request_id, request_id_of
@@ -117,6 +118,17 @@ class BadGateway(StudioError):
 class ServiceUnavailable(StudioError):
     status_code = 503
     code = "service_unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached (it is down, restarting, or out of reach)."""
+
+    code = "database_unavailable"
+
+
+# How long a caller is told to wait when the database is away: the driver finds a server that
+# is back within its next heartbeat and server selection, so a few seconds is enough.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class GatewayTimeout(StudioError):
@@ -265,6 +277,21 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers or {}),
         )
 
+    async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # PyMongo's ConnectionFailure: no server answered within the selection timeout, or the
+        # connection broke. The client reconnects by itself once the server is back.
+        log.warning("database unavailable: %s", str(exc)[:300])
+        error = DatabaseUnavailable(
+            "The database does not answer; try again in a few seconds.",
+            detail={"retry_after_seconds": DATABASE_RETRY_AFTER_SECONDS},
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+        return JSONResponse(
+            error_body(error.code, error.message, error.detail),
+            status_code=error.status_code,
+            headers=error.headers,
+        )
+
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         # A bug stays a 500: never disguised as the caller's fault. Starlette answers it
         # outside every middleware, so the request id is taken from the scope and sent here.
@@ -281,4 +308,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StudioError, studio_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ConnectionFailure, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)

@@ -126,6 +126,12 @@ class ServiceSettings(BaseSettings):
     # Addresses or networks (comma-separated) whose `X-Forwarded-For`/`X-Forwarded-Proto` are
     # believed; from anyone else those headers are ignored. Empty: the peer is the client.
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    # Request limits (kit.limits): a query string; a JSON or form body; a body of files (a
+    # route taking `UploadFile`s, or a multipart/octet body to a route reading it itself). A
+    # route may set its own with `openapi_extra=body_limit(n)`.
+    max_query_bytes: int = Field(default=60 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=4 * 1024**3, ge=1024)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
