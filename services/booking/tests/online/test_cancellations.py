@@ -208,6 +208,13 @@ async def test_a_clients_link_stops_working_after_the_cut_off_and_says_to_call_t
     await set_studio(booking, change_cutoff_hours=60 * 24)
 
     view = await booking.get(f"/public/sessions/{session_id}", params={"token": cancel_token})
+    # Opening the link itself (a GET of the URL the client was sent) answers the same.
+    opened = await booking.get(
+        urlparse(confirmation["links"]["cancel_url"]).path, params={"token": cancel_token}
+    )
+    wrong = await booking.get(
+        f"/public/sessions/{session_id}/reschedule", params={"token": cancel_token}
+    )
     cancel = await booking.post(
         f"/public/sessions/{session_id}/cancel", json={"token": cancel_token}
     )
@@ -222,6 +229,9 @@ async def test_a_clients_link_stops_working_after_the_cut_off_and_says_to_call_t
     assert view.status_code == 200
     assert view.json()["can_change"] is False
     assert "call Lee Portraits on +1 312 555 0100" in view.json()["refusal"]
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["refusal"] == view.json()["refusal"]
+    assert wrong.status_code == 403  # a cancel link's token does not open the reschedule link
     for refused in (cancel, move):
         assert refused.status_code == 409, refused.text
         assert "1440 hours before the session" in refused.json()["message"]

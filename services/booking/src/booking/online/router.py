@@ -11,6 +11,7 @@ from booking.cancellations.router import build_service as build_cancellations
 from booking.clients.router import get_repository as client_repository
 from booking.config import BookingSettings
 from booking.online import schemas
+from booking.online.links import Purpose
 from booking.online.service import OnlineBookingService
 from booking.payments.router import build_service as build_payments
 from booking.scheduling.router import build_service as build_scheduling
@@ -68,6 +69,16 @@ async def book(data: schemas.OnlineBooking, service: OnlineDep) -> schemas.Booki
 async def view_session(session_id: str, token: Token, service: OnlineDep) -> schemas.PublicSession:
     """The session a cancel or reschedule link is for."""
     return await service.view(session_id, token)
+
+
+@router.get("/sessions/{session_id}/{purpose}", responses=LINK_ERRORS)
+async def open_link(
+    session_id: str, purpose: Purpose, token: Token, service: OnlineDep
+) -> schemas.PublicSession:
+    """What opening a cancel or reschedule link (a GET of its URL) answers: the session and
+    whether the link still changes it (`can_change`); if not, `refusal` says to call the
+    studio."""
+    return await service.view(session_id, token, purpose=purpose)
 
 
 @router.post("/sessions/{session_id}/cancel", responses={**LINK_ERRORS, 409: {}})

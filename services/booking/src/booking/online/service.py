@@ -186,9 +186,14 @@ class OnlineBookingService:
 
     # --- signed links ------------------------------------------------------------------
 
-    async def view(self, session_id: str, token: str) -> schemas.PublicSession:
+    async def view(
+        self, session_id: str, token: str, *, purpose: Purpose | None = None
+    ) -> schemas.PublicSession:
         """The session, and whether its links still change it (else: call the studio)."""
-        self._check_any(session_id, token)
+        if purpose is None:
+            self._check_any(session_id, token)
+        else:
+            check_link_token(self.link_secret, session_id, purpose, token)
         return await self._public(await self.scheduling.session(session_id))
 
     async def cancel(self, session_id: str, data: schemas.LinkCancel) -> schemas.PublicSession:
