@@ -6,13 +6,15 @@ first one created instead of charging or refunding twice.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import stripe
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
 
-from kit.errors import BadGateway
+from kit.errors import BadGateway, BadRequest
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,13 @@ def _upstream(exc: stripe.StripeError) -> BadGateway:
 
 
 def verify_webhook(payload: bytes, signature: str, secret: str, tolerance: int) -> None:
-    """Raise unless `signature` is Stripe's for this exact body and within `tolerance` of now.
+    """Raise unless `signature` is Stripe's for this exact body and within `tolerance` of now,
+    and the body is an event this service can read (`BadRequest` naming what is wrong).
 
     Stripe's library checks only the past side (a timestamp older than the tolerance); a signed
     timestamp far in the future would otherwise stay replayable until then, so we check both ways.
     """
-    stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
+    stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance=tolerance)
     stamps = [
         item.split("=", 1)[1] for item in signature.split(",") if item.strip().startswith("t=")
     ]
@@ -155,3 +158,58 @@ def verify_webhook(payload: bytes, signature: str, secret: str, tolerance: int) 
         raise ValueError("The Stripe-Signature header carries no timestamp.") from exc
     if signed_at > time.time() + tolerance:
         raise ValueError(f"The signature's timestamp is more than {tolerance} s in the future.")
+    check_event_shape(payload)
+
+
+class _StripeObject(BaseModel):
+    """The fields of an event's object that the payment rules read; anything else may be there."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    id: str | None = None
+    client_reference_id: str | None = None
+    payment_status: str | None = None
+    payment_intent: str | None = None
+    metadata: dict[str, Any] | None = None
+    last_payment_error: dict[str, Any] | None = None
+
+    @field_validator("metadata")
+    @classmethod
+    def _payment_id_is_text(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and not isinstance(value.get("payment_id", ""), str | None):
+            raise ValueError("metadata.payment_id must be a string")
+        return value
+
+
+class _EventData(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    object: _StripeObject | None = None
+
+
+class _StripeEvent(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    type: str = ""
+    data: _EventData | None = None
+
+
+def check_event_shape(payload: bytes) -> None:
+    """A signed body that is not a Stripe event we can read is the sender's fault (400), not a
+    500: not JSON, no `id`, `data` or its `object` not an object, a field we read of the wrong
+    type."""
+    try:
+        event = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(
+            "The webhook body is not JSON.", detail={"reason": str(exc)[:200]}
+        ) from exc
+    try:
+        _StripeEvent.model_validate(event)
+    except ValidationError as exc:
+        problems = [
+            {"location": [str(part) for part in e["loc"]], "message": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        raise BadRequest("The webhook body is not a Stripe event.", detail=problems) from exc
