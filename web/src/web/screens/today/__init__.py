@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Awaitable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -34,14 +35,29 @@ def _when(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-async def _day_sessions(gateway: Gateway, day: dt.date) -> dict[str, Any]:
-    start = dt.datetime.combine(day, dt.time(), dt.UTC)
+async def _studio_zone(gateway: Gateway) -> ZoneInfo:
+    """The studio's time zone (booking's scheduling settings): its day is the one shown."""
+    try:
+        settings = await gateway.get("/api/booking/scheduling-settings")
+        return ZoneInfo(settings["timezone"])
+    except (GatewayError, KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def studio_day(zone: ZoneInfo, now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
+    """The studio's day at `now`, from its midnight to the next, in UTC."""
+    day = now.astimezone(zone).date()
+    start = dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
+    return day, start, end
+
+
+async def _day_sessions(
+    gateway: Gateway, zone: ZoneInfo, start: dt.datetime, end: dt.datetime
+) -> dict[str, Any]:
+    """The day's sessions by resource, with their start on the studio's clock."""
     sessions, resources = await asyncio.gather(
-        gateway.get(
-            "/api/booking/sessions",
-            start=start.isoformat(),
-            end=(start + dt.timedelta(days=1)).isoformat(),
-        ),
+        gateway.get("/api/booking/sessions", start=start.isoformat(), end=end.isoformat()),
         gateway.get("/api/booking/resources"),
     )
     names = {r["id"]: r["name"] for r in resources}
@@ -49,8 +65,10 @@ async def _day_sessions(gateway: Gateway, day: dt.date) -> dict[str, Any]:
     for session in sorted(sessions, key=lambda s: s["starts_at"]):
         if session.get("state") == "cancelled":
             continue
+        starts = dt.datetime.fromisoformat(session["starts_at"])
+        local = {**session, "local_time": starts.astimezone(zone).strftime("%H:%M")}
         for resource_id in session["resource_ids"] or ["-"]:
-            by_resource.setdefault(names.get(resource_id, resource_id), []).append(session)
+            by_resource.setdefault(names.get(resource_id, resource_id), []).append(local)
     return by_resource
 
 
@@ -65,7 +83,8 @@ async def today(page: PageDep) -> HTMLResponse | RedirectResponse:
             return RedirectResponse(home, status_code=303)
     page.require(STUDIO_ROLES)
     gateway = page.gateway
-    day = dt.datetime.now(dt.UTC).date()
+    zone = await _studio_zone(gateway)
+    day, start, end = studio_day(zone, dt.datetime.now(dt.UTC))
     (
         (sessions, sessions_error),
         (hub, hub_error),
@@ -76,7 +95,7 @@ async def today(page: PageDep) -> HTMLResponse | RedirectResponse:
             del_error,
         ),
     ) = await asyncio.gather(
-        _part(_day_sessions(gateway, day)),
+        _part(_day_sessions(gateway, zone, start, end)),
         _part(gateway.get("/api/workflow/workflow/sessions", overdue="true", limit=50)),
         _part(gateway.get("/api/workflow/workflow/invoices", limit=200)),
         _part(gateway.get("/api/render/runs", limit=100)),
@@ -98,6 +117,7 @@ async def today(page: PageDep) -> HTMLResponse | RedirectResponse:
     return page.render(
         "today/today.html",
         day=day,
+        zone=zone.key,
         sessions=sessions,
         sessions_error=sessions_error,
         overdue=overdue,
