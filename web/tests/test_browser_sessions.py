@@ -13,6 +13,9 @@ from seeded_session import photo, seeded_session
 from test_sessions_tools import memory_card
 from web_harness import OWNER_EMAIL, OWNER_PASSWORD, WebPlatform, serious_accessibility_problems
 
+from render.imaging.adjustments import tone_table
+from render.imaging.specs import Adjustments
+
 
 async def test_a_shoot_is_imported_rated_by_keyboard_and_grouped(
     studio: WebPlatform, browser: Browser, screenshots: Path, tmp_path: Path
@@ -179,6 +182,7 @@ async def test_the_slideshow_compare_recipe_retouched_and_memory_card_tools_in_a
         await page.get_by_label("The card's files").set_input_files(frames)
         await page.get_by_role("button", name="Stage the frames and show the dry run").click()
         await expect(page.locator("#warnings")).to_contain_text("1 frame follow an unreadable card")
+        card_address = page.url  # the card's own page, after the upload with progress
         await expect(page.locator("#corrections")).to_contain_text(
             "follows an unreadable card (IMG_0003.jpg)"
         )
@@ -211,8 +215,16 @@ async def test_the_slideshow_compare_recipe_retouched_and_memory_card_tools_in_a
     assert focused == f"down-{first}"
     assert dragged == [third, second, first]
     assert shown == [True, True]
+    # The preview follows render's own tone formula (within rounding).
+    table = tone_table(Adjustments(brightness=40))
+    assert table is not None
     assert brighter[0] > before[0]
+    assert all(abs(table[b] - a) <= 1 for a, b in zip(brighter, before, strict=True)), (
+        before,
+        brighter,
+    )
     assert height == "60.00"  # 40% of 900 px is 360 px: 60% of 600 px
     assert card_width <= 390
+    assert card_address == f"{studio.web}{card_path}?session={seeded.session_id}"
     assert image_width <= 390, too_wide
     assert all(found == [] for found in problems.values()), problems

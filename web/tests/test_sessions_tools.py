@@ -187,12 +187,27 @@ async def test_the_sessions_qr_card_is_a_pdf_to_download(
     record = await staff.get(f"/sessions/{seeded.session_id}")
     link = html(record).css_first(f'a[href="/sessions/{seeded.session_id}/card.pdf"]')
     card = await staff.get(f"/sessions/{seeded.session_id}/card.pdf")
+    day_cards = await staff.get(f"/sessions/{seeded.session_id}/cards-of-the-day.pdf")
+    day = (await workflow_get(studio, seeded.token, f"/sessions/{seeded.session_id}"))["starts_at"][
+        :10
+    ]
+    that_day = await workflow_get(
+        studio, seeded.token, f"/sessions?date_from={day}&date_to={day}&limit=500"
+    )
 
     assert link is not None
     assert card.status_code == 200
     assert card.headers["content-type"] == "application/pdf"
     assert card.content.startswith(b"%PDF")
     assert card.headers["content-disposition"].startswith("attachment;")
+    assert pages(card.content) == 1
+    assert day_cards.status_code == 200
+    assert pages(day_cards.content) == len([s for s in that_day if not s["cancelled"]])
+    assert pages(day_cards.content) >= 1
+
+
+def pages(pdf: bytes) -> int:
+    return pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
 
 
 def card_frame(taken: datetime, card: str | None = None, blur: float = 0, shade: int = 0) -> bytes:

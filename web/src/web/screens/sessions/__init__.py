@@ -283,6 +283,29 @@ async def session_card(page: PageDep, session_id: str) -> Response:
     )
 
 
+@router.get("/sessions/{session_id}/cards-of-the-day.pdf")
+async def day_cards(page: PageDep, session_id: str) -> Response:
+    """The QR cards of every session (not cancelled) starting on this session's day, to shoot
+    a day's sessions on one memory card."""
+    record = await page.gateway.get(f"{WORKFLOW}/sessions/{session_id}")
+    day = str(record.get("starts_at") or "")[:10]
+    ids = [session_id]
+    if day:
+        sessions = await page.gateway.get(
+            f"{WORKFLOW}/sessions", date_from=day, date_to=day, limit=500
+        )
+        ordered = sorted(sessions, key=lambda s: (str(s.get("starts_at")), s["session_number"]))
+        ids = [s["session_id"] for s in ordered if not s.get("cancelled")] or ids
+    answer = await page.gateway.request(
+        "POST", f"{WORKFLOW}/session-cards.pdf", json={"session_ids": ids}
+    )
+    return Response(
+        answer.content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="session-cards-{day}.pdf"'},
+    )
+
+
 @router.get("/media/images/{image_id}/preview")
 async def preview(page: PageDep, image_id: str) -> Response:
     """An image's preview, streamed from the gateway (the CSP allows images from here only)."""

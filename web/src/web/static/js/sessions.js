@@ -237,3 +237,40 @@
   form.addEventListener("input", redraw);
   form.addEventListener("change", redraw);
 })();
+
+// A memory card's files: posted with upload progress, then the answer (the dry run, or the
+// form with its refusal) replaces the page's main part, at the card's own address.
+(function () {
+  "use strict";
+  const form = document.getElementById("card-form");
+  if (!form) return;
+  const input = form.querySelector("input[type=file]");
+  const bar = document.getElementById("card-progress");
+  form.addEventListener("submit", function (event) {
+    if (!input.files.length) return; // the server says what is missing
+    event.preventDefault();
+    const request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.setRequestHeader("X-CSRF-Token", form.elements.namedItem("csrf_token").value);
+    bar.hidden = false;
+    bar.value = 0;
+    request.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
+    });
+    request.addEventListener("load", function () {
+      bar.value = 100;
+      const answer = new DOMParser().parseFromString(request.responseText, "text/html");
+      const main = answer.querySelector("main");
+      if (!main) return;
+      document.querySelector("main").replaceWith(main);
+      document.title = answer.title;
+      const commit = main.querySelector("#corrections form");
+      if (commit) history.replaceState(null, "", commit.getAttribute("action").replace(/\/commit$/, "") + window.location.search);
+      main.focus();
+    });
+    request.addEventListener("error", function () {
+      document.getElementById("flash").textContent = "The upload failed: the studio app cannot be reached.";
+    });
+    request.send(new FormData(form));
+  });
+})();
