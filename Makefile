@@ -27,6 +27,7 @@ $(UV):
 
 install: $(UV) web-assets ## install uv, the Python packages (locked), the local servers, the web app's browser libraries
 	$(UV) sync --frozen --python $(PYTHON) --quiet
+	services/maps/vendor-assets.sh
 	$(SERVERS) install
 
 # The web app's browser libraries: npm packages at the versions pinned in web/package-lock.json,

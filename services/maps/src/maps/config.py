@@ -37,6 +37,15 @@ class MapsSettings(ServiceSettings):
     # An address no provider found is remembered this long before it is asked again.
     not_found_retry_days: int = 30
 
+    # The map pages' tiles (an XYZ URL template; `{s}` subdomains allowed) and their credit.
+    # The one outside address a map page names: every script and style comes from the platform
+    # (maps.assets). Empty: no tiles, nothing fetched from outside (a studio offline, or one
+    # that wants no third party to see its map views); a self-hosted tile server goes here.
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    )
+
     heat_map_limit: int = 10_000
     postal_code_pin_limit: int = 1_000
     address_pin_limit: int = 1_000

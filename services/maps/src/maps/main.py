@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from kit.app import ServiceSpec, create_service_app, serve
 from maps import bootstrap
+from maps.assets.router import router as assets_router
 from maps.clients import repository as clients
 from maps.clients.router import router as clients_router
 from maps.config import MapsSettings
@@ -25,7 +26,7 @@ def service_spec(*, api: bool = True) -> ServiceSpec:
     return ServiceSpec(
         title="Maps",
         description=__doc__ or "",
-        routers=[renders_router, usage_router, clients_router] if api else [],
+        routers=[assets_router, renders_router, usage_router, clients_router] if api else [],
         indexes=INDEXES,
         on_start=[bootstrap.wire] if api else [],
     )

@@ -12,11 +12,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import folium
 from branca.element import MacroElement
 from folium.plugins import HeatMap, MarkerCluster
 from jinja2 import Template
+
+from maps.assets import catalogue as assets
 
 ATTRIBUTION_NOTE = "Locations: US ZIP centroids, GeoNames (CC BY 4.0)"
 _US_CENTRE = (39.83, -98.58)
@@ -51,10 +54,35 @@ def _text(value: str) -> str:
     return html.escape(value).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
-def _base_map(points: Sequence[tuple[float, float]]) -> folium.Map:
+@dataclass(frozen=True)
+class Basemap:
+    """The tile layer under the points: an XYZ URL template and its credit; no URL, no tiles
+    (the points on a blank background: nothing is fetched from outside the platform)."""
+
+    tile_url: str
+    attribution: str
+
+    @property
+    def origin(self) -> str | None:
+        """The tiles' origin as a CSP source (`https://*.tile.example` for `{s}` subdomains)."""
+        if not self.tile_url:
+            return None
+        parts = urlsplit(self.tile_url.replace("{s}", "*"))
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def _base_map(points: Sequence[tuple[float, float]], basemap: Basemap) -> folium.Map:
     figure = folium.Map(
-        location=_US_CENTRE, zoom_start=4, tiles="OpenStreetMap", control_scale=True
+        location=_US_CENTRE,
+        zoom_start=4,
+        tiles=basemap.tile_url or None,
+        attr=basemap.attribution if basemap.tile_url else None,
+        control_scale=True,
     )
+    # Leaflet from the platform itself, and none of folium's other defaults (jQuery,
+    # Bootstrap, Font Awesome, awesome-markers), which these maps do not use.
+    figure.default_js = list(assets.MAP_JS)
+    figure.default_css = list(assets.MAP_CSS)
     if points:
         latitudes = [p[0] for p in points]
         longitudes = [p[1] for p in points]
@@ -83,17 +111,19 @@ class _Credit(MacroElement):
         self.credit = json.dumps(credit)
 
 
-def heat_map_html(points: Sequence[HeatPoint]) -> str:
+def heat_map_html(points: Sequence[HeatPoint], basemap: Basemap) -> str:
     coordinates = [(p.latitude, p.longitude) for p in points]
-    figure = _base_map(coordinates)
-    HeatMap(  # type: ignore[no-untyped-call]
+    figure = _base_map(coordinates, basemap)
+    heat = HeatMap(  # type: ignore[no-untyped-call]
         [[lat, lon] for lat, lon in coordinates], radius=18, blur=14
-    ).add_to(figure)
+    )
+    heat.default_js = list(assets.HEAT_JS)
+    heat.add_to(figure)
     return _page(figure)
 
 
-def postal_code_pin_map_html(pins: Sequence[PostalCodePin]) -> str:
-    figure = _base_map([(p.latitude, p.longitude) for p in pins])
+def postal_code_pin_map_html(pins: Sequence[PostalCodePin], basemap: Basemap) -> str:
+    figure = _base_map([(p.latitude, p.longitude) for p in pins], basemap)
     largest = max((p.clients for p in pins), default=1)
     for pin in pins:
         label = f"{pin.postal_code}: {pin.clients} client{'s' if pin.clients != 1 else ''}"
@@ -108,9 +138,12 @@ def postal_code_pin_map_html(pins: Sequence[PostalCodePin]) -> str:
     return _page(figure)
 
 
-def address_pin_map_html(pins: Sequence[AddressPin]) -> str:
-    figure = _base_map([(p.latitude, p.longitude) for p in pins])
-    cluster = MarkerCluster().add_to(figure)  # type: ignore[no-untyped-call]
+def address_pin_map_html(pins: Sequence[AddressPin], basemap: Basemap) -> str:
+    figure = _base_map([(p.latitude, p.longitude) for p in pins], basemap)
+    cluster = MarkerCluster()  # type: ignore[no-untyped-call]
+    cluster.default_js = list(assets.CLUSTER_JS)
+    cluster.default_css = list(assets.CLUSTER_CSS)
+    cluster.add_to(figure)
     for pin in pins:
         folium.Marker([pin.latitude, pin.longitude], tooltip=_text(pin.name)).add_to(cluster)
     return _page(figure)

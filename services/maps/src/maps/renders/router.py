@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import HTMLResponse, Response
 
 from kit.errors import NotFound
+from kit.pages import page_headers
 from maps.bootstrap import ServicesDep
 from maps.renders.schemas import MapKind, MapRender, MapRequest
 
@@ -55,11 +56,18 @@ async def get_map(render: RenderDep) -> MapRender:
 
 @router.get("/{render_id}/html", response_class=HTMLResponse)
 async def get_map_page(render: RenderDep, services: ServicesDep) -> HTMLResponse:
-    """The folium page (Leaflet), to embed in an iframe."""
+    """The folium page (Leaflet), to embed in an iframe of the platform's own pages.
+
+    Its policy lets it run only its own inline scripts (by hash) and the libraries the service
+    serves (`/maps/assets/...`), and fetch images only from the platform and the tile server."""
     body = await services.renders.body(render.id, "html")
     if body is None:
         raise NotFound("No such map.", detail={"id": render.id})
-    return HTMLResponse(body)
+    origin = services.maps.basemap.origin
+    headers = page_headers(
+        body, scripts=True, images=[origin] if origin else [], frame_ancestors="'self'"
+    )
+    return HTMLResponse(body, headers={**headers, "Referrer-Policy": "no-referrer"})
 
 
 @router.get(

@@ -78,6 +78,7 @@ class MapService:
         self._geocoding = geocoding
         self._renders = renders
         self._ledger = ledger
+        self.basemap = drawing.Basemap(settings.tile_url, settings.tile_attribution)
 
     def limit(self, kind: MapKind) -> int:
         return {
@@ -117,7 +118,7 @@ class MapService:
         if request.min_clients_per_postal_code is not None:
             placed, hidden = _hide_small_postal_codes(placed, request.min_clients_per_postal_code)
 
-        drawn = await asyncio.to_thread(_DRAWERS[kind], placed)
+        drawn = await asyncio.to_thread(_DRAWERS[kind], placed, self.basemap)
         render_id = uuid.uuid4().hex
         summary = MapRender(
             id=render_id,
@@ -167,14 +168,14 @@ def _hide_small_postal_codes(
     )
 
 
-def _draw_heat(placed: Sequence[_Placed]) -> _Drawing:
+def _draw_heat(placed: Sequence[_Placed], basemap: drawing.Basemap) -> _Drawing:
     points = [drawing.HeatPoint(p.location.latitude, p.location.longitude) for p in placed]
     return _Drawing(
-        drawing.heat_map_html(points), _json(drawing.heat_map_geojson(points)), len(points)
+        drawing.heat_map_html(points, basemap), _json(drawing.heat_map_geojson(points)), len(points)
     )
 
 
-def _draw_postal_code_pins(placed: Sequence[_Placed]) -> _Drawing:
+def _draw_postal_code_pins(placed: Sequence[_Placed], basemap: drawing.Basemap) -> _Drawing:
     groups: dict[str, list[_Placed]] = {}
     for p in placed:
         groups.setdefault(p.address.postal_code_key, []).append(p)
@@ -189,13 +190,13 @@ def _draw_postal_code_pins(placed: Sequence[_Placed]) -> _Drawing:
         for _, members in sorted(groups.items())
     ]
     return _Drawing(
-        drawing.postal_code_pin_map_html(pins),
+        drawing.postal_code_pin_map_html(pins, basemap),
         _json(drawing.postal_code_pin_geojson(pins)),
         len(pins),
     )
 
 
-def _draw_address_pins(placed: Sequence[_Placed]) -> _Drawing:
+def _draw_address_pins(placed: Sequence[_Placed], basemap: drawing.Basemap) -> _Drawing:
     pins = [
         drawing.AddressPin(
             p.location.latitude,
@@ -207,7 +208,9 @@ def _draw_address_pins(placed: Sequence[_Placed]) -> _Drawing:
         for p in placed
     ]
     return _Drawing(
-        drawing.address_pin_map_html(pins), _json(drawing.address_pin_geojson(pins)), len(pins)
+        drawing.address_pin_map_html(pins, basemap),
+        _json(drawing.address_pin_geojson(pins)),
+        len(pins),
     )
 
 
@@ -215,7 +218,7 @@ def _json(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-_DRAWERS: dict[MapKind, Callable[[Sequence[_Placed]], _Drawing]] = {
+_DRAWERS: dict[MapKind, Callable[[Sequence[_Placed], drawing.Basemap], _Drawing]] = {
     MapKind.heat: _draw_heat,
     MapKind.postal_code_pins: _draw_postal_code_pins,
     MapKind.address_pins: _draw_address_pins,
