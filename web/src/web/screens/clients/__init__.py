@@ -1,13 +1,16 @@
 """Clients: booking's client records through the gateway.
 
 Search (name, email, phone, postal code) with sort and server-side pages, live through htmx
-and by a submit button without JS; the client record with its edit form; a new client whose
-likely duplicate (booking's 409) is named with a link and an explicit "create anyway"; the
-CSV export streamed through the web app.
+and by a submit button without JS; the client record with its edit form, sessions, payments,
+invoices (workflow) and deliveries (delivery); a new client whose likely duplicate (booking's
+409) is named with a link, "create anyway" and "merge into the existing client"; merging
+another client into this one (`merging.py`); the CSV/.xlsx import (`importing.py`); the CSV
+export streamed through the web app.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -19,11 +22,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 
 from web.gateway import GatewayError
 from web.pages import ALL_ROLES, STUDIO_ROLES, NavItem, PageDep, form_value, is_htmx, screen_router
+from web.screens.clients import importing, merging
+from web.screens.clients.merging import name_of
 
 router = screen_router(ALL_ROLES)
+# Before the record's routes, so that /clients/import is not taken for a client's id.
+router.include_router(importing.routes)
+router.include_router(merging.routes)
 nav = [NavItem("Clients", "/clients", 30, ALL_ROLES, key="k")]
 
 CLIENTS = "/api/booking/clients"
+INVOICES = "/api/workflow/workflow/invoices"
+DELIVERIES = "/api/delivery/deliveries"
+# Delivery lists deliveries by session only: the record asks for those of the client's most
+# recent sessions, one call each, in parallel.
+DELIVERY_SESSIONS = 10
 PAGE_SIZE = 25
 SEARCH = ("name", "email", "phone", "postal_code", "organization")
 SORTS = {
@@ -156,6 +169,19 @@ def _body_of(form: dict[str, str], consent: bool) -> dict[str, Any]:
     }
 
 
+def _duplicate_of(error: GatewayError) -> dict[str, Any] | None:
+    """booking's likely duplicate (409): which client, and what they share."""
+    if error.status == 409 and isinstance(error.detail, dict) and error.detail.get("duplicate_of"):
+        matched = error.detail.get("matched_on") or []
+        return {
+            "id": error.detail["duplicate_of"],
+            "matched_on": ", ".join(importing.REASONS.get(str(m), str(m)) for m in matched)
+            if isinstance(matched, list)
+            else str(matched),
+        }
+    return None
+
+
 def _problems(error: GatewayError) -> dict[str, str]:
     problems = error.field_problems()
     if "number" in problems:
@@ -183,6 +209,9 @@ async def create_client(page: PageDep) -> HTMLResponse | RedirectResponse:
     form = {name: form_value(submitted, name) for name in FIELDS}
     consent = form_value(submitted, "marketing_consent") == "on"
     anyway = form_value(submitted, "allow_duplicate") == "true"
+    merge_into = form_value(submitted, "merge_into")
+    if merge_into:
+        return await _merge_typed_into(page, merge_into, form, consent)
     try:
         made = await page.gateway.send(
             "POST",
@@ -191,12 +220,7 @@ async def create_client(page: PageDep) -> HTMLResponse | RedirectResponse:
             params={"allow_duplicate": "true"} if anyway else None,
         )
     except GatewayError as error:
-        duplicate = None
-        if error.status == 409 and isinstance(error.detail, dict):
-            duplicate = {
-                "id": error.detail.get("duplicate_of"),
-                "matched_on": error.detail.get("matched_on"),
-            }
+        duplicate = _duplicate_of(error)
         return page.render(
             "clients/new.html",
             status_code=error.status if error.status < 500 else 422,
@@ -209,25 +233,131 @@ async def create_client(page: PageDep) -> HTMLResponse | RedirectResponse:
     return RedirectResponse(f"/clients/{made['id']}", status_code=303)
 
 
+def _gaps_filled(
+    existing: dict[str, Any], form: dict[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    """A PATCH that adds what was typed to an existing client where it has nothing: empty
+    fields filled, a new phone added, tags joined; nothing it has is overwritten."""
+    typed = _body_of(form, False)
+    body: dict[str, Any] = {}
+    filled: list[str] = []
+    for name in ("first_name", "last_name", "organization", "email", "notes"):
+        if typed[name] and not existing.get(name):
+            body[name] = typed[name]
+            filled.append(name.replace("_", " "))
+    address = dict(existing.get("address") or {})
+    for name, value in (typed["address"] or {}).items():
+        if value and not address.get(name):
+            address[name] = value
+            filled.append(name.replace("_", " "))
+    if address != (existing.get("address") or {}):
+        body["address"] = address
+    phones = list(existing.get("phones") or [])
+    known = {"".join(ch for ch in p["number"] if ch.isdigit()) for p in phones}
+    for phone in typed["phones"]:
+        if "".join(ch for ch in phone["number"] if ch.isdigit()) not in known:
+            body["phones"] = [*phones, phone]
+            filled.append("phone")
+    tags = list(existing.get("tags") or [])
+    added = [t for t in typed["tags"] if t not in tags]
+    if added:
+        body["tags"] = tags + added
+        filled.append("tags")
+    return body, filled
+
+
+async def _merge_typed_into(
+    page: PageDep, client_id: str, form: dict[str, str], consent: bool
+) -> HTMLResponse | RedirectResponse:
+    """ "Merge into the existing client" on a likely duplicate: nothing new is created."""
+    try:
+        existing = await page.gateway.get(f"{CLIENTS}/{client_id}")
+        body, filled = _gaps_filled(existing, form)
+        if body:
+            await page.gateway.send(
+                "PATCH", f"{CLIENTS}/{client_id}", body, params={"allow_duplicate": "true"}
+            )
+    except GatewayError as error:
+        if error.status >= 500:
+            raise
+        return page.render(
+            "clients/new.html",
+            status_code=error.status,
+            form=form,
+            consent=consent,
+            errors=_problems(error),
+            message=error.message,
+            duplicate=None,
+        )
+    added = ", ".join(dict.fromkeys(filled)) or "nothing new"
+    return RedirectResponse(
+        f"/clients/{client_id}?" + urlencode({"filled": added}), status_code=303
+    )
+
+
+async def _part(page: PageDep, path: str, **query: Any) -> tuple[Any, str | None]:
+    try:
+        return await page.gateway.get(path, **query), None
+    except GatewayError as error:
+        return [], error.message
+
+
 async def _related(page: PageDep, client_id: str) -> dict[str, Any]:
-    """The client's sessions and payments (booking), each part with its own refusal."""
+    """The client's sessions and payments (booking), invoices (workflow, by client) and
+    deliveries (delivery, by the client's sessions), each part with its own refusal."""
+    if page.role not in STUDIO_ROLES:
+        return {"related": False}
     now = dt.datetime.now(dt.UTC)
     window = {
         "start": (now - dt.timedelta(days=5 * 366)).isoformat(),
         "end": (now + dt.timedelta(days=2 * 366)).isoformat(),
     }
-    parts: dict[str, Any] = {}
-    for name, path, query in (
-        ("sessions", "/api/booking/sessions", window),
-        ("payments", "/api/booking/payments", {"limit": 50}),
-    ):
-        try:
-            parts[name] = await page.gateway.get(path, client_id=client_id, **query)
-            parts[name + "_error"] = None
-        except GatewayError as error:
-            parts[name] = []
-            parts[name + "_error"] = error.message
-    return parts
+    (
+        (sessions, sessions_error),
+        (payments, payments_error),
+        (invoices, invoices_error),
+    ) = await asyncio.gather(
+        _part(page, "/api/booking/sessions", client_id=client_id, **window),
+        _part(page, "/api/booking/payments", client_id=client_id, limit=50),
+        _part(page, INVOICES, client_id=client_id, limit=50),
+    )
+    recent = sorted(sessions, key=lambda s: str(s.get("starts_at") or ""), reverse=True)
+    lists = await asyncio.gather(
+        *(_part(page, DELIVERIES, session_id=s["id"], limit=50) for s in recent[:DELIVERY_SESSIONS])
+    )
+    deliveries = sorted(
+        (d for found, _ in lists for d in found),
+        key=lambda d: str(d.get("created_at") or ""),
+        reverse=True,
+    )
+    return {
+        "related": True,
+        "sessions": sessions,
+        "sessions_error": sessions_error,
+        "payments": payments,
+        "payments_error": payments_error,
+        "invoices": invoices,
+        "invoices_error": invoices_error,
+        "deliveries": deliveries,
+        "deliveries_error": next((problem for _, problem in lists if problem), None),
+        "deliveries_of_sessions": min(len(recent), DELIVERY_SESSIONS),
+        "sessions_count": len(recent),
+    }
+
+
+def _outcome(request: Request) -> str | None:
+    """What the last action on the record did, as the redirect to it says."""
+    query = request.query_params
+    if query.get("saved") == "1":
+        return "Saved."
+    if query.get("filled"):
+        return f"Merged what was typed into this client: {query['filled'][:200]}."
+    if query.get("merged"):
+        return (
+            f"Merged {query['merged'][:200]} into this client: {query.get('sessions', '0')} "
+            f"session(s) and {query.get('payments', '0')} payment(s) moved here."
+        )
+    return None
 
 
 @router.get("/clients/{client_id}", response_class=HTMLResponse)
@@ -240,8 +370,10 @@ async def client_record(page: PageDep, client_id: str) -> HTMLResponse:
         consent=bool(client.get("marketing_consent")),
         errors={},
         message=None,
+        duplicate=None,
         can_write=page.role in STUDIO_ROLES,
-        saved=page.request.query_params.get("saved") == "1",
+        saved=_outcome(page.request),
+        name_of=name_of,
         **await _related(page, client_id),
     )
 
@@ -252,8 +384,14 @@ async def edit_client(page: PageDep, client_id: str) -> HTMLResponse | RedirectR
     submitted = await page.request.form()
     form = {name: form_value(submitted, name) for name in FIELDS}
     consent = form_value(submitted, "marketing_consent") == "on"
+    anyway = form_value(submitted, "allow_duplicate") == "true"
     try:
-        await page.gateway.send("PATCH", f"{CLIENTS}/{client_id}", _body_of(form, consent))
+        await page.gateway.send(
+            "PATCH",
+            f"{CLIENTS}/{client_id}",
+            _body_of(form, consent),
+            params={"allow_duplicate": "true"} if anyway else None,
+        )
     except GatewayError as error:
         client = await page.gateway.get(f"{CLIENTS}/{client_id}")
         return page.render(
@@ -264,8 +402,10 @@ async def edit_client(page: PageDep, client_id: str) -> HTMLResponse | RedirectR
             consent=consent,
             errors=_problems(error),
             message=error.message,
+            duplicate=_duplicate_of(error),
             can_write=True,
-            saved=False,
+            saved=None,
+            name_of=name_of,
             **await _related(page, client_id),
         )
     return RedirectResponse(f"/clients/{client_id}?saved=1", status_code=303)
