@@ -229,13 +229,14 @@ def card_frame(taken: datetime, card: str | None = None, blur: float = 0, shade:
 
 
 def memory_card(number: str) -> list[tuple[str, tuple[str, bytes, str]]]:
-    """Card of session `number`, a frame, a blurred (unreadable) card, a frame after it."""
+    """Card of session `number`, a frame, a blurred (unreadable) card, two frames after it."""
     start = datetime(2026, 12, 2, 9, tzinfo=UTC)
     shots = [
         ("IMG_0001.jpg", card_frame(start, card=number)),
         ("IMG_0002.jpg", card_frame(start + timedelta(seconds=10), shade=1)),
         ("IMG_0003.jpg", card_frame(start + timedelta(seconds=20), card="S-next", blur=5)),
         ("IMG_0004.jpg", card_frame(start + timedelta(seconds=30), shade=2)),
+        ("IMG_0005.jpg", card_frame(start + timedelta(seconds=40), shade=3)),
     ]
     return [("files", (name, body, "image/jpeg")) for name, body in shots]
 
@@ -252,12 +253,18 @@ async def test_a_memory_cards_dry_run_names_the_frame_after_an_unreadable_card_a
     tree = html(staged)
     plan_hash = tree.css_first('input[name="plan_hash"]').attributes["value"]
     card_id = (tree.css_first("#corrections form").attributes["action"] or "").split("/")[2]
+    # The frames after the blurred card, all at once by their warning; one left out by hand.
+    by_warning = next(w for w in tree.css("#corrections .warning") if "unreadable card" in w.text())
+    group = by_warning.css_first("select").attributes["name"] or ""
+    files = by_warning.css_first('input[type="hidden"]')
     committed = await staff.post(
         f"/memory-cards/{card_id}/commit",
         {
             "plan_hash": plan_hash,
             "session": seeded.session_id,
-            "to:IMG_0004.jpg": seeded.session_id,
+            group: seeded.session_id,
+            files.attributes["name"] or "": files.attributes["value"] or "",
+            "to:IMG_0005.jpg": "-",
         },
     )
     images = await workflow_get(studio, seeded.token, f"/sessions/{seeded.session_id}/images")
@@ -267,7 +274,7 @@ async def test_a_memory_cards_dry_run_names_the_frame_after_an_unreadable_card_a
     assert staged.status_code == 200
     assert f"QR card of session {seeded.number}" in text_of(staged, "#staged")
     warnings = text_of(staged, "#warnings")
-    assert "1 frame follow an unreadable card" in warnings
+    assert "2 frames follow an unreadable card" in warnings
     assert "A QR code in IMG_0003.jpg could not be read" in warnings
     rows = {
         r.css_first("td").text(strip=True): r.text(separator=" ", strip=True)
@@ -281,8 +288,10 @@ async def test_a_memory_cards_dry_run_names_the_frame_after_an_unreadable_card_a
     assert seeded.session_id in [o.attributes.get("value") for o in options]
     assert committed.status_code == 200
     assert f"Session {seeded.number} : stored 2" in text_of(committed, "#committed")
-    assert "Left out: IMG_0003.jpg" in text_of(committed, "#committed")
-    assert {i["original_name"] for i in images} >= {"IMG_0002.jpg", "IMG_0004.jpg"}
+    assert "Left out: IMG_0003.jpg, IMG_0005.jpg" in text_of(committed, "#committed")
+    names = {i["original_name"] for i in images}
+    assert names >= {"IMG_0002.jpg", "IMG_0004.jpg"}
+    assert "IMG_0005.jpg" not in names
 
 
 async def test_the_record_tools_refuse_writes_without_the_csrf_token(

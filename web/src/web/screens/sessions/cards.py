@@ -10,6 +10,7 @@ was started from and the sessions starting within a day of it.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -182,18 +183,39 @@ async def _card_values(page: PageDep, card_id: str, origin: str, expect: str) ->
     }
 
 
+def chosen_corrections(form: Any) -> dict[str, str | None]:
+    """Frame -> session id (None: leave it out): first each warning's choice for all the frames
+    it names, then the choices made frame by frame, which win."""
+    corrections: dict[str, str | None] = {}
+    for key in form:
+        if key.startswith("warning:"):
+            chosen = form_value(form, key)
+            names = _names(form_value(form, f"warning-files:{key.removeprefix('warning:')}"))
+            for name in (n for n in names if chosen):
+                corrections[name] = None if chosen == LEAVE_OUT else chosen
+    for key in form:
+        if key.startswith("to:"):
+            chosen = form_value(form, key)
+            if chosen:
+                corrections[key.removeprefix("to:")] = None if chosen == LEAVE_OUT else chosen
+    return corrections
+
+
+def _names(listed: str) -> list[str]:
+    try:
+        names = json.loads(listed) if listed else []
+    except ValueError:
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
 @router.post("/memory-cards/{card_id}/commit")
 async def commit_card(page: PageDep, request: Request, card_id: str) -> HTMLResponse:
     """Imports the card as the dry run the page showed (`plan_hash`), with the corrections
     chosen per frame; a card that plans differently now is shown again, nothing imported."""
     form = await request.form()
     origin, expect = form_value(form, "session"), form_value(form, "expect")
-    corrections: dict[str, str | None] = {}
-    for key in form:
-        if key.startswith("to:"):
-            chosen = form_value(form, key)
-            if chosen:
-                corrections[key[3:]] = None if chosen == LEAVE_OUT else chosen
+    corrections = chosen_corrections(form)
     body: dict[str, Any] = {"corrections": corrections}
     if form_value(form, "plan_hash"):
         body["plan_hash"] = form_value(form, "plan_hash")
