@@ -39,6 +39,9 @@ async def test_the_slideshow_is_reordered_by_its_move_buttons_and_by_a_dragged_o
         f"{path}/slideshow", {"order": [first, second, third], "move": f"{first}:down"}, htmx=True
     )
     after_move = await staff.get(path)
+    foreign = await staff.post(
+        f"{path}/slideshow", {"order": [third, "not-an-image-of-it", first]}, htmx=True
+    )
     dragged = await staff.post(f"{path}/slideshow", {"order": [third, first, second]})
     after_drag = await staff.get(path)
     stored = await workflow_get(studio, seeded.token, f"/sessions/{seeded.session_id}/slideshow")
@@ -53,6 +56,9 @@ async def test_the_slideshow_is_reordered_by_its_move_buttons_and_by_a_dragged_o
     up = html(after_move).css_first(f'[id="up-{second}"]')
     assert up is not None
     assert "disabled" in up.attributes  # the first cannot move up
+    assert foreign.status_code == 422
+    assert text_of(foreign, "#slideshow p.error")  # workflow's refusal, in the swapped block
+    assert html(foreign).css_first("header") is None
     assert dragged.status_code == 303
     assert slide_names(after_drag) == [third, first, second]
     assert "as arranged" in text_of(after_drag, "#h-slideshow")

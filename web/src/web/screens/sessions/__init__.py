@@ -196,7 +196,17 @@ async def order_slideshow(
     except GatewayError as error:
         if error.status >= 500:
             raise
-        return await _with_problem(page, session_id, "slideshow", error.message, error.status)
+        if not is_htmx(request):
+            return await _with_problem(page, session_id, "slideshow", error.message, error.status)
+        values = await _record_values(page, session_id)  # the order as stored, and why not
+        return page.render(
+            "sessions/session.html",
+            error.status,
+            block="slideshow",
+            **values,
+            problems={"slideshow": error.message},
+            report=None,
+        )
     if not is_htmx(request):
         return _back(session_id, "#slideshow")
     values = await _record_values(page, session_id)
@@ -229,7 +239,7 @@ async def compare(
             "compare",
             f"Select 2 to {COMPARE_MOST} images to compare ({len(image_ids)} selected).",
         )
-    name = form_value(form, "name") or f"{len(image_ids)} images side by side"
+    name = form_value(form, "name") or "Side by side"
     try:
         made = await page.gateway.send(
             "POST",
