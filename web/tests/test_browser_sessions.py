@@ -202,8 +202,8 @@ async def test_the_slideshow_compare_recipe_retouched_and_memory_card_tools_in_a
     finally:
         await context.close()
 
-    # axe is injected as a script, which the page's own CSP would refuse: a second tab.
-    axe_context = await browser.new_context(bypass_csp=True)
+    # axe is injected as a script, which the page's own CSP would refuse: a second tab, dark.
+    axe_context = await browser.new_context(bypass_csp=True, color_scheme="dark")
     axe_page = await axe_context.new_page()
     problems: dict[str, object] = {}
     try:
@@ -211,6 +211,7 @@ async def test_the_slideshow_compare_recipe_retouched_and_memory_card_tools_in_a
         for path in (record, f"{record}/images/{first}", compare_path, card_path):
             await axe_page.goto(studio.web + path)
             problems[path] = await serious_accessibility_problems(axe_page)
+        await axe_page.screenshot(path=screenshots / "memory-card-dark.png", full_page=True)
     finally:
         await axe_context.close()
 
