@@ -18,12 +18,27 @@ from delivery.links import service as links
 from delivery.links.errors import LinkGone, PinLocked, PinRequired, WrongPin
 from delivery.public import pages
 from kit.errors import StudioError, error_body
+from kit.pages import page_headers
 
 router = APIRouter(prefix="/d", tags=["public downloads"])
 
 GRANT_COOKIE = "delivery_grant"
 GrantCookie = Annotated[str | None, Cookie(alias=GRANT_COOKIE)]
-_NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+_NO_STORE = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _page(page: str, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A client page with its policy: no scripts at all, its own inline style by hash, the PIN
+    form posting only to the platform, never framed."""
+    return HTMLResponse(
+        page,
+        status_code=status_code,
+        headers={**_NO_STORE, **(headers or {}), **page_headers(page, scripts=False)},
+    )
 
 
 def _wants_html(request: Request) -> bool:
@@ -48,7 +63,7 @@ def _refusal(ctx: DeliveryContext, request: Request, token: str, error: StudioEr
         page = pages.message_page(studio, "This link is locked", error.message)
     else:
         page = pages.message_page(studio, "Not found", error.message)
-    return HTMLResponse(page, status_code=error.status_code, headers=headers)
+    return _page(page, status_code=error.status_code, headers=headers)
 
 
 def _is_https(request: Request) -> bool:
@@ -74,8 +89,8 @@ async def delivery_page(
         return _refusal(ctx, request, token, error)
     studio = ctx.settings.studio_name
     if not opened.unlocked:
-        return HTMLResponse(pages.pin_page(studio, token, None), headers=_NO_STORE)
-    return HTMLResponse(pages.delivery_page(studio, token, opened.delivery), headers=_NO_STORE)
+        return _page(pages.pin_page(studio, token, None))
+    return _page(pages.delivery_page(studio, token, opened.delivery))
 
 
 @router.post("/{token}/pin")
