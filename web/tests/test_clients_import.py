@@ -6,12 +6,14 @@ progress page, refusals beside what caused them, CSRF, and marketing kept out.""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 import uuid
 from typing import Any
 
 import httpx
+from openpyxl import Workbook
 from web_harness import WebClient, html, text_of
 
 
@@ -258,3 +260,47 @@ async def test_an_import_step_without_the_csrf_token_is_refused(owner: WebClient
 
     assert refused.status_code == 403
     assert "Form expired" in refused.text
+
+
+def _workbook(rows: list[list[tuple[object, str | None]]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for number, row in enumerate(rows, start=1):
+        for column, (value, number_format) in enumerate(row, start=1):
+            cell = sheet.cell(row=number, column=column, value=value)
+            if number_format:
+                cell.number_format = number_format
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def test_an_excel_zip_typed_as_a_number_keeps_its_leading_zero_on_the_screen(
+    owner: WebClient,
+) -> None:
+    tag = _unique()
+    content = _workbook(
+        [
+            [("First Name", None), ("Last Name", None), ("ZIP", None)],
+            [("Gia", None), (f"Xlsx{tag}", None), (2134, "00000")],
+        ]
+    )
+    upload = {
+        "file": (
+            "clients.xlsx",
+            content,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    }
+    await owner.get("/clients/import")
+
+    read = await owner.post("/clients/import/columns", {}, files=upload, htmx=True)
+    report = await owner.post(
+        "/clients/import/dry-run", _mapping_form(read), files=upload, htmx=True
+    )
+
+    assert "Excel workbook" in text_of(read, "#import-source")
+    assert _selected(read) == {"map-0": "first_name", "map-1": "last_name", "map-2": "postal_code"}
+    assert "02134" in text_of(read, ".import-mapping")
+    assert text_of(report, "#count-created") == "1"

@@ -9,6 +9,7 @@ import asyncio
 import io
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -292,3 +293,40 @@ async def test_a_small_background_import_keeps_every_row_and_a_bad_mapping_is_re
     ]
     assert all(o["client_id"] for o in final["outcomes"])
     assert unknown.status_code == 404
+
+
+async def test_a_background_import_that_stopped_making_progress_is_reported_interrupted(
+    booking: httpx.AsyncClient, db: AsyncDatabase[Document]
+) -> None:
+    # As a replica that died mid-import leaves it: still "running", last progress long ago.
+    long_ago = datetime.now(UTC) - timedelta(minutes=11)
+    recently = datetime.now(UTC) - timedelta(minutes=2)
+    for import_id, updated in (("stalled", long_ago), ("slow", recently)):
+        await db["client_imports"].insert_one(
+            {
+                "_id": import_id,
+                "status": "running",
+                "file_name": "big.csv",
+                "source": {"kind": "csv"},
+                "allow_duplicates": False,
+                "rows": 50_000,
+                "rows_done": 3000,
+                "created": 3000,
+                "duplicates": 0,
+                "rejected": 0,
+                "outcomes": [],
+                "outcomes_omitted": 0,
+                "error": None,
+                "started_at": long_ago,
+                "updated_at": updated,
+                "finished_at": None,
+            }
+        )
+
+    stalled = (await booking.get("/clients/imports/stalled")).json()
+    slow = (await booking.get("/clients/imports/slow")).json()
+
+    assert stalled["status"] == "interrupted"
+    assert "import the file again" in stalled["error"]
+    assert stalled["rows_done"] == 3000
+    assert slow["status"] == "running"

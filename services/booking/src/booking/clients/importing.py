@@ -921,7 +921,8 @@ class ImportRuns:
 
     async def stop(self) -> None:
         """Cancel the runs of this process (each records itself as interrupted)."""
-        tasks = list(self._tasks)
+        loop = asyncio.get_running_loop()  # an app's runs only (tests start many apps)
+        tasks = [t for t in self._tasks if t.get_loop() is loop]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
