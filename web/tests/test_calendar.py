@@ -293,13 +293,11 @@ async def test_the_month_lists_each_session_on_its_day_and_a_studio_closure(
     )
     month = await owner.get(f"/calendar?view=month&day={DAY.isoformat()}")
     cells = {
-        cell.css_first("a.day-link").attributes.get("aria-label", ""): cell
+        cell.css_first("a.day-link").attributes.get("data-day"): cell
         for cell in html(month).css("td.month-day")
     }
-    booked_cell = next(c for label, c in cells.items() if label.startswith(DAY.strftime("%A %d")))
-    closed_cell = next(
-        c for label, c in cells.items() if label.startswith(closed_day.strftime("%A %d"))
-    )
+    booked_cell = cells[DAY.isoformat()]
+    closed_cell = cells[closed_day.isoformat()]
     weeks = html(month).css("table.cal-month tbody tr")
     after = (DAY.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     on = await owner.get(f"/calendar?view=month&day={DAY.isoformat()}")
