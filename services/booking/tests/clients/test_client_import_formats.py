@@ -206,6 +206,9 @@ async def test_the_columns_of_a_file_come_with_a_suggested_mapping_and_its_first
         b"Lu;Lang;lu@example.com;;20095;Lang GmbH;red\n"
     )
 
+    # The app must have used its database once: an in-process app whose MongoDB client never
+    # connected leaves the next test hanging at its event loop's close (kit issue, noted).
+    assert (await booking.get("/clients")).status_code == 200
     answer = await booking.post("/clients/import/columns", **upload(content))
 
     assert answer.status_code == 200, answer.text
