@@ -14,7 +14,13 @@ import uuid
 from pathlib import Path
 
 from playwright.async_api import Browser, ConsoleMessage, FilePayload, Page, expect
-from web_harness import OWNER_EMAIL, OWNER_PASSWORD, WebPlatform, serious_accessibility_problems
+from web_harness import (
+    OWNER_EMAIL,
+    OWNER_PASSWORD,
+    WebPlatform,
+    browser_login,
+    serious_accessibility_problems,
+)
 
 
 async def test_a_client_is_searched_opened_and_edited(
@@ -65,14 +71,6 @@ async def test_a_client_is_searched_opened_and_edited(
     assert list_width <= 390, "the list scrolls sideways on a phone"
 
 
-async def _log_in(page: Page, studio: WebPlatform, next_path: str) -> None:
-    await page.goto(studio.web + "/login?next=" + next_path.replace("/", "%2F"))
-    await page.get_by_label("Email").fill(OWNER_EMAIL)
-    await page.get_by_label("Password").fill(OWNER_PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url(studio.web + next_path)
-
-
 async def _press(page: Page, name: str) -> None:
     button = page.get_by_role("button", name=name, exact=True)
     await button.focus()
@@ -97,7 +95,7 @@ async def test_a_csv_is_mapped_dry_run_imported_and_two_clients_merged(
     context = await browser.new_context(bypass_csp=True, color_scheme="dark")  # axe
     page = await context.new_page()
     try:
-        await _log_in(page, studio, "/clients/new")
+        await browser_login(page, studio.web, "/clients/new")
         await page.get_by_label("First name").fill("Old")
         await page.get_by_label("Last name").fill(f"Client{tag}")
         await page.get_by_label("Email").fill(f"old{tag}@example.com")
@@ -193,7 +191,7 @@ async def test_the_import_steps_run_under_the_pages_own_content_security_policy(
 
     page.on("console", watch)
     try:
-        await _log_in(page, studio, "/clients/import")
+        await browser_login(page, studio.web, "/clients/import")
         await page.get_by_label("A .csv or .xlsx file").set_input_files(_file(tag))
         await _press(page, "Read the columns")
         await page.get_by_label("Client field for column Given").select_option("first_name")

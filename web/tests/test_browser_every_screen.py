@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, BrowserContext, Page
 from seeded_session import seeded_session
-from web_harness import AXE, OWNER_EMAIL, OWNER_PASSWORD, WebPlatform
+from web_harness import AXE, WebPlatform, browser_login
 
 SCREENS = {
     "today": "/",
@@ -62,11 +62,7 @@ async def _axe_findings(page: Page, scheme: str) -> list[str]:
 async def _logged_in(browser: Browser, studio: WebPlatform, **options: object) -> Page:
     context: BrowserContext = await browser.new_context(**options)  # type: ignore[arg-type]
     page = await context.new_page()
-    await page.goto(studio.web + "/login")
-    await page.get_by_label("Email").fill(OWNER_EMAIL)
-    await page.get_by_label("Password").fill(OWNER_PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url(studio.web + "/")
+    await browser_login(page, studio.web)
     return page
 
 

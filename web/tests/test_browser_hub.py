@@ -7,17 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 from seeded_session import seeded_session
-from web_harness import OWNER_EMAIL, OWNER_PASSWORD, WebPlatform, serious_accessibility_problems
-
-
-async def _log_in(page: Page, studio: WebPlatform) -> None:
-    await page.goto(studio.web + "/login?next=%2Fhub")
-    await page.get_by_label("Email").fill(OWNER_EMAIL)
-    await page.get_by_label("Password").fill(OWNER_PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url(studio.web + "/hub")
+from web_harness import (
+    WebPlatform,
+    browser_login,
+    serious_accessibility_problems,
+)
 
 
 async def test_two_sessions_are_advanced_in_bulk_from_the_hub(
@@ -27,7 +23,7 @@ async def test_two_sessions_are_advanced_in_bulk_from_the_hub(
     context = await browser.new_context(bypass_csp=False)
     page = await context.new_page()
     try:
-        await _log_in(page, studio)
+        await browser_login(page, studio.web, "/hub")
         for s in sessions:
             box = page.get_by_label(f"Select {s.number}")
             await box.focus()
@@ -52,7 +48,7 @@ async def test_the_hub_has_no_serious_accessibility_problem(
     context = await browser.new_context(bypass_csp=True)
     page = await context.new_page()
     try:
-        await _log_in(page, studio)
+        await browser_login(page, studio.web, "/hub")
         problems = await serious_accessibility_problems(page)
     finally:
         await context.close()
@@ -67,7 +63,7 @@ async def test_one_session_gets_a_chosen_status_and_due_date_in_the_dialog_by_ke
     context = await browser.new_context(bypass_csp=False)
     page = await context.new_page()
     try:
-        await _log_in(page, studio)
+        await browser_login(page, studio.web, "/hub")
         await page.get_by_label(f"Change the status of {seeded.number}").focus()
         await page.keyboard.press("Enter")
         dialog = page.locator("dialog#status-dialog")

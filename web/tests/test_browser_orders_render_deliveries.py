@@ -13,9 +13,8 @@ from urllib.parse import urljoin
 from playwright.async_api import Browser, BrowserContext, Page, expect
 from seeded_session import seeded_session
 from web_harness import (
-    OWNER_EMAIL,
-    OWNER_PASSWORD,
     WebPlatform,
+    browser_login,
     serious_accessibility_problems,
 )
 
@@ -24,11 +23,7 @@ from kit.testing import eventually
 
 async def _login(context: BrowserContext, studio: WebPlatform) -> Page:
     page = await context.new_page()
-    await page.goto(studio.web + "/login")
-    await page.get_by_label("Email").fill(OWNER_EMAIL)
-    await page.get_by_label("Password").fill(OWNER_PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url(studio.web + "/")
+    await browser_login(page, studio.web)
     return page
 
 

@@ -11,7 +11,13 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, expect
 from seeded_session import photo, seeded_session
 from test_sessions_tools import memory_card
-from web_harness import OWNER_EMAIL, OWNER_PASSWORD, WebPlatform, serious_accessibility_problems
+from web_harness import (
+    OWNER_EMAIL,
+    OWNER_PASSWORD,
+    WebPlatform,
+    browser_login,
+    serious_accessibility_problems,
+)
 
 from render.imaging.adjustments import tone_table
 from render.imaging.specs import Adjustments
@@ -71,14 +77,6 @@ WIDER_THAN_THE_SCREEN = """() => Array.from(document.querySelectorAll('main *'))
     + Math.round(e.getBoundingClientRect().right))"""
 
 
-async def _log_in(page: Page, studio: WebPlatform, path: str) -> None:
-    await page.goto(f"{studio.web}/login?next={path.replace('/', '%2F')}")
-    await page.get_by_label("Email").fill(OWNER_EMAIL)
-    await page.get_by_label("Password").fill(OWNER_PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url(f"**{path}")
-
-
 async def _order(page: Page) -> list[str]:
     ids: list[str] = await page.locator("#slides .slide").evaluate_all(
         "nodes => nodes.map(n => n.dataset.id)"
@@ -113,7 +111,7 @@ async def test_the_slideshow_compare_recipe_retouched_and_memory_card_tools_in_a
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     try:
-        await _log_in(page, studio, record)
+        await browser_login(page, studio.web, record)
         # render makes the previews a few seconds after the import; the grid polls for them
         await expect(page.locator(".tile img")).to_have_count(3, timeout=90_000)
         await page.reload()
@@ -207,7 +205,7 @@ async def test_the_slideshow_compare_recipe_retouched_and_memory_card_tools_in_a
     axe_page = await axe_context.new_page()
     problems: dict[str, object] = {}
     try:
-        await _log_in(axe_page, studio, record)
+        await browser_login(axe_page, studio.web, record)
         for path in (record, f"{record}/images/{first}", compare_path, card_path):
             await axe_page.goto(studio.web + path)
             problems[path] = await serious_accessibility_problems(axe_page)

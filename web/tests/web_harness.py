@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from playwright.async_api import Page
@@ -106,6 +107,16 @@ async def login(client: WebClient, email: str, password: str) -> None:
     assert answer.status_code == 303, answer.text
     home = await client.get(answer.headers["location"], follow_redirects=True)
     assert home.status_code == 200, home.text
+
+
+async def browser_login(page: Page, web: str, next_path: str = "/") -> None:
+    """The owner logs in on the login page in the browser and lands on `next_path`."""
+    target = "/login" if next_path == "/" else f"/login?next={quote(next_path, safe='')}"
+    await page.goto(web + target)
+    await page.get_by_label("Email").fill(OWNER_EMAIL)
+    await page.get_by_label("Password").fill(OWNER_PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(web + next_path)
 
 
 async def gateway_token(gateway: str, email: str, password: str) -> str:

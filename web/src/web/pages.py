@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -237,6 +238,12 @@ def screen_router(roles: frozenset[str]) -> APIRouter:
             raise NotAllowed
 
     return APIRouter(include_in_schema=False, dependencies=[Depends(allowed)])
+
+
+async def studio_zone(gateway: Gateway) -> ZoneInfo:
+    """The studio's time zone, booking's scheduling setting: the wall clock every screen shows."""
+    settings = await gateway.get("/api/booking/scheduling-settings")
+    return ZoneInfo(settings["timezone"])
 
 
 def login_url(next_path: str) -> str:

@@ -20,7 +20,16 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.gateway import GatewayError
-from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, is_htmx, screen_router
+from web.pages import (
+    STUDIO_ROLES,
+    NavItem,
+    Page,
+    PageDep,
+    form_value,
+    is_htmx,
+    screen_router,
+    studio_zone,
+)
 from web.screens.calendar.grid import Grid, build_grid, build_month, column_of, utc
 
 router = screen_router(STUDIO_ROLES)
@@ -43,11 +52,6 @@ def client_name(client: dict[str, Any] | None) -> str:
     return name or client.get("organization") or client.get("email") or ""
 
 
-async def _zone(page: Page) -> ZoneInfo:
-    settings = await page.gateway.get(f"{BOOKING}/scheduling-settings")
-    return ZoneInfo(settings["timezone"])
-
-
 async def _client_names(page: Page, ids: set[str]) -> dict[str, str]:
     async def one(client_id: str) -> tuple[str, str]:
         try:
@@ -67,7 +71,7 @@ async def _calendar_values(
 ) -> dict[str, Any]:
     gateway = page.gateway
     zone, resources, types, hours, closures = await asyncio.gather(
-        _zone(page),
+        studio_zone(page.gateway),
         gateway.get(f"{BOOKING}/resources"),
         gateway.get(f"{BOOKING}/session-types"),
         gateway.get(f"{BOOKING}/opening-hours"),
@@ -170,6 +174,7 @@ async def _month_values(
         f"{BOOKING}/sessions", start=start.isoformat(), end=end.isoformat()
     )
     sessions = [s for s in sessions if s["state"] in ("booked", "held")]
+    weeks = build_month(day, resources, hours, closures, sessions, zone)
     here = {"view": "month", "type": type_id, "resource": ""}
     before = (first - dt.timedelta(days=1)).replace(day=1)
     return {
@@ -177,8 +182,8 @@ async def _month_values(
         "day": day,
         "days": [first],
         "zone": zone,
-        "weeks": build_month(day, resources, hours, closures, sessions, zone),
-        "month_sessions": len([s for s in sessions if first <= _local_day(s, zone) < after]),
+        "weeks": weeks,
+        "month_sessions": sum(len(d.sessions) for week in weeks for d in week if d.in_month),
         "today": dt.datetime.now(zone).date(),
         "types": types,
         "stype": None,
@@ -195,10 +200,6 @@ async def _month_values(
         "availability_error": None,
         "local": lambda moment: utc(moment).astimezone(zone),
     }
-
-
-def _local_day(session: dict[str, Any], zone: ZoneInfo) -> dt.date:
-    return utc(session["starts_at"]).astimezone(zone).date()
 
 
 @router.get("/calendar")
@@ -273,7 +274,7 @@ async def _book_page(
     fields: dict[str, str] | None = None,
 ) -> HTMLResponse:
     zone, resources, types = await asyncio.gather(
-        _zone(page),
+        studio_zone(page.gateway),
         page.gateway.get(f"{BOOKING}/resources"),
         page.gateway.get(f"{BOOKING}/session-types"),
     )
@@ -375,7 +376,7 @@ async def book(page: PageDep, request: Request) -> Response:
         return await _book_page(
             page, typed, status_code=error.status, matches=matches, message=message, fields=fields
         )
-    zone = await _zone(page)
+    zone = await studio_zone(page.gateway)
     day = utc(session["starts_at"]).astimezone(zone).date().isoformat()
     return RedirectResponse(calendar_link(day=day, type=typed["session_type_id"]), status_code=303)
 
@@ -393,7 +394,7 @@ async def _session_page(
     cancel_error: str | None = None,
 ) -> HTMLResponse:
     zone, session, resources, types = await asyncio.gather(
-        _zone(page),
+        studio_zone(page.gateway),
         page.gateway.get(f"{BOOKING}/sessions/{session_id}"),
         page.gateway.get(f"{BOOKING}/resources"),
         page.gateway.get(f"{BOOKING}/session-types"),
@@ -435,7 +436,7 @@ async def reschedule(page: PageDep, request: Request, session_id: str) -> Respon
     form = await request.form()
     typed = {n: form_value(form, n) for n in ("date", "time", "resource_id", "version")}
     typed["reason"] = ""
-    zone = await _zone(page)
+    zone = await studio_zone(page.gateway)
     try:
         local = dt.datetime.combine(
             dt.date.fromisoformat(typed["date"]), dt.time.fromisoformat(typed["time"]), zone

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from web.gateway import Gateway, GatewayError
-from web.pages import ALL_ROLES, STUDIO_ROLES, NavItem, PageDep, screen_router
+from web.pages import ALL_ROLES, STUDIO_ROLES, NavItem, PageDep, screen_router, studio_zone
 
 router = screen_router(ALL_ROLES)  # others are sent to their first screen
 nav = [NavItem("Today", "/", 10, STUDIO_ROLES, key="t")]
@@ -36,10 +36,9 @@ def _when(value: str | None) -> dt.datetime | None:
 
 
 async def _studio_zone(gateway: Gateway) -> ZoneInfo:
-    """The studio's time zone (booking's scheduling settings): its day is the one shown."""
+    """The studio's time zone; UTC when booking cannot say (Today shows each part it can)."""
     try:
-        settings = await gateway.get("/api/booking/scheduling-settings")
-        return ZoneInfo(settings["timezone"])
+        return await studio_zone(gateway)
     except (GatewayError, KeyError, ValueError):
         return ZoneInfo("UTC")
 
