@@ -1,5 +1,6 @@
 """Public routes need no login and carry no identity: online booking, the Stripe webhook (byte
-for byte, for booking to verify), and the delivery pages and downloads of the studio's clients."""
+for byte, for booking to verify), the delivery pages and downloads of the studio's clients, and
+the map pages' libraries (read only, maps' own asset path, nothing else of maps)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,24 @@ async def test_a_client_opens_a_delivery_page_and_its_downloads_by_link(
     assert echoed(download)["path"] == "/d/tok_abc/files/3"
     assert echoed(pin)["path"] == "/d/tok_abc/pin"
     assert echoed(pin)["body"] == "pin=1234"
+
+
+async def test_a_map_frame_loads_its_libraries_from_maps_without_a_login(
+    gateway: httpx.AsyncClient,
+) -> None:
+    library = await gateway.get(
+        "/maps/assets/leaflet/leaflet.js", headers={"x-user-role": "owner"}
+    )
+    written = await gateway.post("/maps/assets/leaflet/leaflet.js")
+    escaped = await gateway.get("/maps/assets/..%2F..%2Fusage")
+    other = await gateway.get("/maps/usage")
+
+    assert echoed(library)["path"] == "/maps/assets/leaflet/leaflet.js"
+    assert "x-user-role" not in echoed(library)["headers"]
+    assert written.status_code == 405
+    assert escaped.status_code == 400
+    assert escaped.json()["error"] == "bad_request"
+    assert other.status_code == 404
 
 
 async def test_the_gateway_answers_its_health_and_metrics_without_a_login(

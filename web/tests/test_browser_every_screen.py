@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, BrowserContext, Page
 from seeded_session import seeded_session
-from web_harness import AXE, WebPlatform, browser_login
+from web_harness import WebPlatform, browser_login, serious_accessibility_problems
 
 SCREENS = {
     "today": "/",
@@ -45,17 +45,9 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 async def _axe_findings(page: Page, scheme: str) -> list[str]:
-    """axe-core's serious and critical findings, axe evaluated by the browser's devtools (so
-    the page's CSP, which would refuse it as a script, stays on for everything else)."""
-    if not await page.evaluate("typeof axe !== 'undefined'"):
-        await page.evaluate(AXE.read_text())
-    result = await page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
     return [
-        f"axe ({scheme}): {v['id']} at {[n['target'] for n in v['nodes']][:5]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
+        f"axe ({scheme}): {v['id']} at {v['nodes']}"
+        for v in await serious_accessibility_problems(page)
     ]
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from urllib.parse import urljoin
 
-from web_harness import WebClient, html, text_of
+import httpx
+from web_harness import WebClient, WebPlatform, html, text_of
 
 
 async def _tagged_client(owner: WebClient, tag: str) -> None:
@@ -35,7 +37,7 @@ async def test_maps_open_for_owner_and_marketing_only(
 
 
 async def test_a_heat_map_is_made_embedded_and_counted_in_the_ledger(
-    owner: WebClient, marketing: WebClient
+    studio: WebPlatform, owner: WebClient, marketing: WebClient
 ) -> None:
     tag = f"map{uuid.uuid4().hex[:6]}"
     await _tagged_client(owner, tag)
@@ -53,10 +55,29 @@ async def test_a_heat_map_is_made_embedded_and_counted_in_the_ledger(
     assert frame is not None
     embedded = await marketing.get(frame.attributes["src"] or "")
     geojson = await marketing.get(made.headers["location"] + "/map.geojson")
+    # The sandboxed frame fetches its libraries with no cookie: each must answer without one.
+    frame_url = studio.web + (frame.attributes["src"] or "")
+    named = html(embedded)
+    libraries = [n.attributes["src"] or "" for n in named.css("script[src]")] + [
+        n.attributes["href"] or "" for n in named.css("link[rel=stylesheet]")
+    ]
+    async with httpx.AsyncClient() as no_cookie:
+        fetched = {url: await no_cookie.get(urljoin(frame_url, url)) for url in libraries}
 
     assert "1 of 1 clients" in text_of(page, "#summary")
     assert embedded.status_code == 200
     assert "leaflet" in embedded.text.lower()
+    policy = embedded.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'self'" in policy
+    assert any(url.endswith("leaflet/leaflet.js") for url in libraries), libraries
+    assert any(url.endswith("leaflet-heat.min.js") for url in libraries), libraries
+    for url, answer in fetched.items():
+        assert answer.status_code == 200, (url, answer.status_code, answer.text[:200])
+        expected = "javascript" if url.endswith(".js") else "css"
+        assert expected in answer.headers["content-type"], (url, answer.headers["content-type"])
+        assert "max-age" in answer.headers.get("cache-control", ""), url
     assert geojson.status_code == 200
     assert geojson.json()["type"] == "FeatureCollection"
     assert html(page).css_first("#usage tbody tr") is not None

@@ -105,6 +105,13 @@ class GatewayHttp:
 
     async def anonymous(self, method: str, path: str, *, address: str, json: Any = None) -> Any:
         """A call without a user (login, first run); answers the JSON body."""
+        answer = await self.anonymous_answer(method, path, address=address, json=json)
+        return answer.json() if answer.content else None
+
+    async def anonymous_answer(
+        self, method: str, path: str, *, address: str, json: Any = None
+    ) -> httpx.Response:
+        """A call without a user, its whole answer (a public file); an error as GatewayError."""
         try:
             answer = await self.client.request(
                 method, path, json=json, headers=_headers(None, address)
@@ -113,7 +120,7 @@ class GatewayHttp:
             raise unreachable() from exc
         if answer.status_code >= 400:
             raise GatewayError.of(answer)
-        return answer.json() if answer.content else None
+        return answer
 
     def as_user(self, session: BrowserSession, address: str) -> Gateway:
         return Gateway(self, session, address)

@@ -1,7 +1,9 @@
 """The front door: `/api/<service>/...` for the studio's people, and the public routes.
 
 Public routes need no login: online booking (`/public/...`), the Stripe webhook (booking checks
-its signature), and the delivery pages and downloads of the studio's clients (`/d/<token>...`).
+its signature), the delivery pages and downloads of the studio's clients (`/d/<token>...`), and
+the libraries a map page loads (`/maps/assets/...`: Leaflet and its plugins, the same for
+everyone), which a sandboxed map frame fetches without the studio's cookie or token.
 """
 
 from __future__ import annotations
@@ -102,6 +104,12 @@ def _client_email(body: bytes) -> str | None:
     client = document.get("client") if isinstance(document, dict) else None
     email = client.get("email") if isinstance(client, dict) else None
     return email.strip().lower()[:254] if isinstance(email, str) and email.strip() else None
+
+
+@router.api_route("/maps/assets/{name:path}", methods=["GET", "HEAD"], include_in_schema=False)
+async def map_asset(name: str, request: Request, context: ContextDep) -> StreamingResponse:
+    """A library of the map pages, from the maps service (which knows only its own files)."""
+    return await context.forwarder.forward(request, "maps", forwarded_path(request)[1])
 
 
 @router.post("/d/{token}/pin", include_in_schema=False)

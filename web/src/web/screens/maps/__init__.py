@@ -3,6 +3,10 @@
 Choose the clients (tags, organization, postal-code prefix) and a kind (heat map, postal-code
 pins, address pins); the map page embeds the map's HTML, streamed from the gateway by a route
 of this screen, links its GeoJSON, and lists the usage ledger by month.
+
+The map's frame is sandboxed (its own opaque origin: no cookie, no reach into the app), so the
+libraries it loads (`../assets/...` from `/maps/{id}/frame`) come from a public route of this
+screen, passed on from the gateway's public `/maps/assets/...`.
 """
 
 from __future__ import annotations
@@ -11,13 +15,15 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from web.gateway import GatewayError
-from web.pages import NavItem, PageDep, form_value, screen_router
+from web.pages import NavItem, PageDep, client_address, form_value, screen_router, state_of
 
 ROLES = frozenset({"owner", "marketing"})
-router = screen_router(ROLES)
+router = APIRouter(include_in_schema=False)
+staff = screen_router(ROLES)
 nav = [NavItem("Maps", "/maps", 80, ROLES, key="m")]
 
 MAPS = "/api/maps"
@@ -48,12 +54,12 @@ async def _maps_page(
     )
 
 
-@router.get("/maps", response_class=HTMLResponse)
+@staff.get("/maps", response_class=HTMLResponse)
 async def maps(page: PageDep) -> HTMLResponse:
     return await _maps_page(page, dict.fromkeys(FIELDS, "") | {"kind": "heat"}, {}, None, 200)
 
 
-@router.post("/maps", response_model=None)
+@staff.post("/maps", response_model=None)
 async def make_map(page: PageDep) -> HTMLResponse | RedirectResponse:
     submitted = await page.request.form()
     form = {name: form_value(submitted, name) for name in FIELDS}
@@ -75,7 +81,7 @@ async def make_map(page: PageDep) -> HTMLResponse | RedirectResponse:
     return RedirectResponse(f"/maps/{made['id']}", status_code=303)
 
 
-@router.get("/maps/{map_id}", response_class=HTMLResponse)
+@staff.get("/maps/{map_id}", response_class=HTMLResponse)
 async def map_page(page: PageDep, map_id: str) -> HTMLResponse:
     drawn = await page.gateway.get(f"{MAPS}/maps/{map_id}")
     usage, usage_error = await _usage(page)
@@ -84,9 +90,14 @@ async def map_page(page: PageDep, map_id: str) -> HTMLResponse:
     )
 
 
+# What of a map page's or file's answer is passed on (the page's policy is the maps service's).
+_PASSED = ("content-security-policy", "x-frame-options", "referrer-policy", "cache-control")
+
+
 async def _streamed(page: PageDep, path: str, media_type: str, **headers: str) -> StreamingResponse:
     stack = contextlib.AsyncExitStack()
     answer = await stack.enter_async_context(page.gateway.stream("GET", path))
+    headers = {name: answer.headers[name] for name in _PASSED if name in answer.headers} | headers
 
     async def body() -> AsyncIterator[bytes]:
         async with stack:
@@ -96,26 +107,14 @@ async def _streamed(page: PageDep, path: str, media_type: str, **headers: str) -
     return StreamingResponse(body(), media_type=media_type, headers=headers)
 
 
-@router.get("/maps/{map_id}/frame", response_model=None)
+@staff.get("/maps/{map_id}/frame", response_model=None)
 async def map_frame(page: PageDep, map_id: str) -> StreamingResponse:
-    """The map's own page (folium's inline scripts, Leaflet from its CDNs) for the iframe.
-
-    Its relaxed policy is for this route alone, and the iframe is sandboxed."""
-    return await _streamed(
-        page,
-        f"{MAPS}/maps/{map_id}/html",
-        "text/html; charset=utf-8",
-        **{
-            "content-security-policy": (
-                "default-src 'none'; script-src 'unsafe-inline' https:; "
-                "style-src 'unsafe-inline' https:; img-src https: data:; font-src https: data:; "
-                "frame-ancestors 'self'"
-            ),
-        },
-    )
+    """The map's own page for the iframe, with the maps service's own policy: folium's inline
+    scripts by hash, the libraries from `/maps/assets/...`, images from the tile server."""
+    return await _streamed(page, f"{MAPS}/maps/{map_id}/html", "text/html; charset=utf-8")
 
 
-@router.get("/maps/{map_id}/map.geojson", response_model=None)
+@staff.get("/maps/{map_id}/map.geojson", response_model=None)
 async def map_geojson(page: PageDep, map_id: str) -> StreamingResponse:
     return await _streamed(
         page,
@@ -123,3 +122,18 @@ async def map_geojson(page: PageDep, map_id: str) -> StreamingResponse:
         "application/geo+json",
         **{"content-disposition": f'attachment; filename="map-{map_id}.geojson"'},
     )
+
+
+@router.get("/maps/assets/{name:path}", response_model=None)
+async def map_asset(request: Request, name: str) -> Response:
+    """A library of the map frame (Leaflet, its plugins, their images): the same for everyone,
+    so public, and cached as the maps service says."""
+    http = state_of(request).http
+    answer = await http.anonymous_answer(
+        "GET", f"/maps/assets/{name}", address=client_address(request)
+    )
+    headers = {n: answer.headers[n] for n in _PASSED if n in answer.headers}
+    return Response(answer.content, media_type=answer.headers.get("content-type"), headers=headers)
+
+
+router.include_router(staff)
