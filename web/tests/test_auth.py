@@ -1,5 +1,6 @@
 """Logging in and out of the web app, without a browser: the session cookie's flags, CSRF on
-every write, readable errors, and every screen sending a logged-out person to the login."""
+every write, readable errors, every screen sending a logged-out person to the login, and the
+request size limits every service has."""
 
 from __future__ import annotations
 
@@ -134,6 +135,24 @@ async def test_pages_send_security_headers_and_assets_are_cached_by_hashed_name(
     assert len(css) > 28
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert unhashed.headers["cache-control"] == "no-cache"
+
+
+async def test_an_oversized_form_or_query_is_refused_unread_with_its_limit(
+    owner: WebClient,
+) -> None:
+    await owner.get("/clients/new")
+    # Over the web app's 1 MiB form limit: refused before the form is read or anything stored.
+    huge = await owner.post("/clients/new", {"last_name": "Huge", "notes": "x" * (1024 * 1024)})
+    long_query = await owner.get("/clients?q=" + "y" * (61 * 1024))
+    search = await owner.get("/clients?q=Huge")
+
+    assert huge.status_code == 413
+    assert huge.json()["error"] == "payload_too_large"
+    assert "1 MiB" in huge.json()["message"]
+    assert long_query.status_code == 414
+    assert long_query.json()["error"] == "uri_too_long"
+    assert search.status_code == 200
+    assert "Huge" not in text_of(search, "main")
 
 
 async def test_the_web_app_is_healthy_and_ready_with_the_gateway(studio: WebPlatform) -> None:

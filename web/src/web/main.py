@@ -18,8 +18,9 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from kit.app import serve
+from kit.app import request_limits, serve
 from kit.errors import error_body, install_error_handlers
+from kit.limits import RequestLimitMiddleware
 from kit.logging import RequestIdMiddleware
 from kit.mongo import connect_mongo, ping
 from web import screens
@@ -94,6 +95,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.add_middleware(SecurityHeaders)
+    # Inside the request id, as in every service: a query over `WEB_MAX_QUERY_BYTES` is a 414,
+    # a form over `WEB_MAX_BODY_BYTES` (a file's over `WEB_MAX_UPLOAD_BYTES`) a 413, unread.
+    app.add_middleware(RequestLimitMiddleware, limits=request_limits(settings))
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     _install_page_errors(app)
