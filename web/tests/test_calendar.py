@@ -168,11 +168,16 @@ async def test_an_existing_client_is_found_and_picked(
         },
     )
     after = await owner.get(day_path(setup))
+    mine = [a for a in html(after).css("a.booking") if last in a.text()]
+    session = await owner.get(mine[-1].attributes.get("href") or "")
+    record = html(session).css_first('main a[href^="/sessions/"]')
 
     assert f"Ann {last}" in text_of(found, "#matches")
     assert booked.status_code == 303
-    names = [a.text() for a in html(after).css("a.booking") if last in a.text()]
-    assert len(names) == 2
+    assert len(mine) == 2
+    # The booking leads to its session record (images, status, orders).
+    assert record is not None
+    assert record.attributes["href"] == f"/sessions/{mine[-1].attributes['data-session-id']}"
 
 
 async def test_a_move_with_a_stale_version_is_refused_and_a_fresh_one_moves_it(
