@@ -296,7 +296,9 @@ async def test_the_month_lists_each_session_on_its_day_and_a_studio_closure(
         "/settings/closures",
         {"resource_id": "", "first_day": closed_day.isoformat(), "reason": "Studio holiday"},
     )
-    month = await owner.get(f"/calendar?view=month&day={DAY.isoformat()}")
+    month = await owner.get(
+        f"/calendar?view=month&day={DAY.isoformat()}&type={setup['type']['id']}"
+    )
     cells = {
         cell.css_first("a.day-link").attributes.get("data-day"): cell
         for cell in html(month).css("td.month-day")
@@ -318,5 +320,16 @@ async def test_the_month_lists_each_session_on_its_day_and_a_studio_closure(
     assert len(mine) == 1
     assert (mine[0].attributes.get("href") or "").startswith("/calendar/sessions/")
     assert "Closed: Studio holiday" in closed_cell.text(separator=" ")
+    # Free starts of the hour-long type, 09:00 to 16:00: eight, one of them booked on DAY.
+    free = booked_cell.css_first("a.free-count")
+    assert free is not None
+    assert free.text(separator=" ").startswith("7 free")
+    assert f"type={setup['type']['id']}" in (free.attributes.get("href") or "")
+    assert closed_cell.css_first("a.free-count") is None
+    next_day = DAY + dt.timedelta(days=1)
+    if next_day.month == DAY.month:
+        following = cells[next_day.isoformat()].css_first("a.free-count")
+        assert following is not None
+        assert following.text(separator=" ").startswith("8 free")
     assert f"day={after.isoformat()}" in next_link
     assert "view=month" in next_link

@@ -85,7 +85,7 @@ async def _calendar_values(
         (t for t in types if t["resource_ids"]), None
     )
     if view == "month":
-        return await _month_values(page, day, zone, resources, types, hours, closures, type_id)
+        return await _month_values(page, day, zone, resources, types, hours, closures, stype)
     if view == "week":
         first = day - dt.timedelta(days=day.weekday())
         days = [first + dt.timedelta(days=i) for i in range(7)]
@@ -160,10 +160,11 @@ async def _month_values(
     types: list[dict[str, Any]],
     hours: list[dict[str, Any]],
     closures: list[dict[str, Any]],
-    type_id: str,
+    stype: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """The month around `day`: every booked or held session by day, closures and closed days;
-    a day opens the day view, where free slots are booked (the month lists no free slots)."""
+    """The month around `day`: every booked or held session by day, closures and closed days,
+    and how many starts of the chosen session type are free each day (booking's availability);
+    a day opens the day view, where its free slots are booked."""
     first = day.replace(day=1)
     after = (first + dt.timedelta(days=32)).replace(day=1)
     weeks_start = first - dt.timedelta(days=first.weekday())
@@ -174,7 +175,24 @@ async def _month_values(
         f"{BOOKING}/sessions", start=start.isoformat(), end=end.isoformat()
     )
     sessions = [s for s in sessions if s["state"] in ("booked", "held")]
-    weeks = build_month(day, resources, hours, closures, sessions, zone)
+    free_starts: list[dict[str, Any]] = []
+    availability_error = None
+    if stype is not None:
+        try:
+            found = await page.gateway.get(
+                f"{BOOKING}/availability",
+                session_type_id=stype["id"],
+                start=max(start, dt.datetime.now(dt.UTC)).isoformat(),
+                end=end.isoformat(),
+            )
+        except GatewayError as error:
+            if error.status >= 500:
+                raise
+            availability_error = error.message
+        else:
+            free_starts = found["starts"]
+    weeks = build_month(day, resources, hours, closures, sessions, zone, free_starts)
+    type_id = stype["id"] if stype else ""
     here = {"view": "month", "type": type_id, "resource": ""}
     before = (first - dt.timedelta(days=1)).replace(day=1)
     return {
@@ -186,7 +204,7 @@ async def _month_values(
         "month_sessions": sum(len(d.sessions) for week in weeks for d in week if d.in_month),
         "today": dt.datetime.now(zone).date(),
         "types": types,
-        "stype": None,
+        "stype": stype,
         "type_names": {t["id"]: t["name"] for t in types},
         "resources": resources,
         "resource": None,
@@ -197,7 +215,7 @@ async def _month_values(
         "day_link": calendar_link(day=day.isoformat(), view="day", type=type_id),
         "week_link": calendar_link(day=day.isoformat(), view="week", type=type_id),
         "month_link": calendar_link(day=day.isoformat(), **here),
-        "availability_error": None,
+        "availability_error": availability_error,
         "local": lambda moment: utc(moment).astimezone(zone),
     }
 

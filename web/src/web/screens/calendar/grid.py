@@ -8,6 +8,7 @@ booking's too, laid out here on the studio's wall clock.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -134,13 +135,15 @@ def build_grid(
 
 @dataclass
 class MonthDay:
-    """One day of the month view: open or not, its closures, its sessions in start order."""
+    """One day of the month view: open or not, its closures, its sessions in start order, and
+    how many starts of the chosen session type are still free."""
 
     day: dt.date
     in_month: bool
     is_open: bool
     closures: list[str]
     sessions: list[dict[str, Any]]
+    free: int = 0
 
 
 def build_month(
@@ -150,8 +153,10 @@ def build_month(
     closures: list[dict[str, Any]],
     sessions: list[dict[str, Any]],
     zone: ZoneInfo,
+    free_starts: Sequence[dict[str, Any]] = (),
 ) -> list[list[MonthDay]]:
-    """The weeks (Monday first) covering `anchor`'s month, each day with what happened."""
+    """The weeks (Monday first) covering `anchor`'s month, each day with what happened and
+    its free starts (booking's availability: one per start time, whatever the resources)."""
     first = anchor.replace(day=1)
     after = (first + dt.timedelta(days=32)).replace(day=1)
     start = first - dt.timedelta(days=first.weekday())
@@ -159,6 +164,10 @@ def build_month(
     by_day: dict[dt.date, list[dict[str, Any]]] = {}
     for session in sorted(sessions, key=lambda s: s["starts_at"]):
         by_day.setdefault(utc(session["starts_at"]).astimezone(zone).date(), []).append(session)
+    free: dict[dt.date, int] = {}
+    for found in free_starts:
+        local_day = utc(found["starts_at"]).astimezone(zone).date()
+        free[local_day] = free.get(local_day, 0) + 1
     weeks: list[list[MonthDay]] = []
     day = start
     while day < end:
@@ -175,6 +184,7 @@ def build_month(
                 is_open=any(c.opening for c in columns),
                 closures=reasons,
                 sessions=by_day.get(day, []),
+                free=free.get(day, 0),
             )
         )
         day += dt.timedelta(days=1)
