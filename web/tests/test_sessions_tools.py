@@ -175,6 +175,9 @@ async def test_a_retouched_file_is_uploaded_and_listed_in_the_retouched_folder(
     )
     shown = await staff.get(path)
     record = await staff.get(f"/sessions/{seeded.session_id}")
+    picture = html(shown).css_first("#retouched img.retouched-preview")
+    assert picture is not None
+    retouched = await staff.get(picture.attributes.get("src") or "")
 
     assert broken.status_code == 422
     assert text_of(broken, "#retouched p.error")
@@ -184,6 +187,12 @@ async def test_a_retouched_file_is_uploaded_and_listed_in_the_retouched_folder(
     assert "001-retouched.jpg" in text_of(shown, "#retouched")
     assert "retouched: 1" in text_of(record, "#h-folders + ul")
     assert "001-retouched.jpg" in text_of(record, "#retouched-folder")
+    # The retouched version itself is shown: a small JPEG workflow made from the file.
+    assert retouched.status_code == 200
+    assert retouched.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(retouched.content)) as small:
+        assert small.format == "JPEG"
+        assert max(small.size) <= 1024
 
 
 async def test_the_sessions_qr_card_is_a_pdf_to_download(

@@ -4,11 +4,16 @@ has one, with its recipe (contract A between workflow and render)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import io
 from typing import Any
 
 from image_factory import booked_session, picture
+from PIL import Image
 from workflow_harness import Workflow
+
+from workflow.archive import objects
 
 RENDER = {"X-User-Id": "render", "X-User-Role": "staff"}
 CROP = {"name": "8x10", "aspect_ratio": "free", "rect": {"x": 0, "y": 0, "width": 0.5, "height": 1}}
@@ -273,3 +278,67 @@ async def test_a_retouched_version_is_checked_replaces_the_earlier_one_and_goes_
     deleted = await workflow.client.delete(f"/workflow/images/{image_id}")
     assert deleted.status_code == 204
     assert not await storage.exists(bucket, new_key)
+
+
+async def test_a_retouched_tiff_is_shown_as_a_small_jpeg_made_once_and_gone_with_the_image(
+    workflow: Workflow, unique: str
+) -> None:
+    session = f"rsp-{unique}"
+    [image_id] = await imported(workflow, session, [("P_1.jpg", picture("JPEG", shade=3))])
+    preview_url = f"/workflow/images/{image_id}/retouched/preview"
+    none_yet = await workflow.client.get(preview_url)
+    tiff = picture("TIFF", size=(2400, 1600), shade=40)
+    stored = await workflow.client.put(
+        f"/workflow/images/{image_id}/retouched", files={"file": ("edit.tif", tiff)}
+    )
+    assert stored.status_code == 200, stored.text
+    shown = await workflow.client.get(preview_url)
+    again = await workflow.client.get(preview_url)
+    bucket = workflow.context.settings.infra.images_bucket
+    storage = workflow.context.storage
+    listed = await asyncio.to_thread(
+        objects.list_objects,
+        storage.client,
+        bucket,
+        f"sessions/{session}/previews/retouched/",
+    )
+    # A new version: the old preview goes, the new one is made from the new file.
+    replaced = await workflow.client.put(
+        f"/workflow/images/{image_id}/retouched",
+        files={"file": ("edit2.jpg", picture("JPEG", size=(300, 200), shade=200))},
+    )
+    assert replaced.status_code == 200, replaced.text
+    newer = await workflow.client.get(preview_url)
+    newer_listed = await asyncio.to_thread(
+        objects.list_objects,
+        storage.client,
+        bucket,
+        f"sessions/{session}/previews/retouched/",
+    )
+    deleted = await workflow.client.delete(f"/workflow/images/{image_id}")
+    after = await asyncio.to_thread(
+        objects.list_objects,
+        storage.client,
+        bucket,
+        f"sessions/{session}/previews/retouched/",
+    )
+
+    assert none_yet.status_code == 404
+    assert none_yet.json()["error"] == "not_found"
+    assert shown.status_code == 200
+    assert shown.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(shown.content)) as small:
+        assert small.format == "JPEG"
+        assert small.size == (1024, 683)
+        centre = small.getpixel((512, 341))
+    assert isinstance(centre, tuple)
+    assert abs(centre[0] - 40) <= 6  # the TIFF's own colour, not the original's
+    assert again.content == shown.content
+    assert len(listed) == 1
+    assert newer.status_code == 200
+    with Image.open(io.BytesIO(newer.content)) as small:
+        assert small.size == (300, 200)  # never enlarged
+    assert len(newer_listed) == 1
+    assert newer_listed[0].key != listed[0].key
+    assert deleted.status_code == 204
+    assert after == []

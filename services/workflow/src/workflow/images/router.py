@@ -123,6 +123,24 @@ async def put_retouched(
     return await ImageService(context).store_retouched(image_id, upload, actor=actor)
 
 
+@router.get(
+    "/images/{image_id}/retouched/preview",
+    summary="A preview JPEG of an image's retouched version",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The preview"},
+        404: {"description": "No such image, or no retouched version"},
+    },
+)
+async def get_retouched_preview(image_id: str, context: ContextDep) -> Response:
+    """A small JPEG (1024 px long edge) of the retouched file, never the file itself: made from
+    it on the first ask, kept, and deleted with the image or when the version is replaced."""
+    body = await ImageService(context).retouched_preview_bytes(image_id)
+    return Response(
+        body, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
 @router.get("/imports/{import_id}", summary="An import's report")
 async def get_import(import_id: str, context: ContextDep) -> ImportReport:
     return await ImageService(context).get_import(import_id)

@@ -34,6 +34,7 @@ from workflow.images.repository import (
     ImageRepository,
     image_id_of,
 )
+from workflow.images.retouched_preview import preview_jpeg, preview_key
 from workflow.images.schemas import (
     Image,
     ImportedFile,
@@ -69,6 +70,10 @@ class Accepted:
     stem: str
     checked: Checked
     write: Writer
+
+
+def _retouched_preview_key(session_id: str, retouched: Document) -> str:
+    return preview_key(session_id, retouched["key"].rpartition("/")[2], retouched["sha256"])
 
 
 def image_view(document: Document) -> Image:
@@ -498,6 +503,9 @@ class ImageService:
         }
         await self._repository.set_fields(image_id, {"keys.retouched": key, "retouched": retouched})
         earlier: Document | None = document.get("retouched")
+        if earlier is not None and earlier["sha256"] != retouched["sha256"]:
+            stale = _retouched_preview_key(document["session_id"], earlier)
+            await self._context.storage.delete(self._bucket, stale)
         if earlier is not None and earlier["key"] != key:
             client = self._context.storage.client
             await asyncio.to_thread(objects.delete_keys, client, self._bucket, [earlier["key"]])
@@ -523,6 +531,28 @@ class ImageService:
             raise NotFound(f"Image {image_id} has no preview yet.", detail={"image_id": image_id})
         return await self._context.storage.get_bytes(self._bucket, image.preview.key)
 
+    async def retouched_preview_bytes(self, image_id: str) -> bytes:
+        """A small JPEG of the image's retouched version, made from it on the first ask and kept
+        (named by its content); 404 when the image has no retouched version."""
+        document = await self._repository.get(image_id)
+        if document is None:
+            raise NotFound(f"No image {image_id}.", detail={"image_id": image_id})
+        retouched: Document | None = document.get("retouched")
+        if retouched is None:
+            raise NotFound(
+                f"Image {image_id} has no retouched version.", detail={"image_id": image_id}
+            )
+        storage = self._context.storage
+        key = _retouched_preview_key(document["session_id"], retouched)
+        if await storage.exists(self._bucket, key):
+            return await storage.get_bytes(self._bucket, key)
+        original = await storage.get_bytes(self._bucket, retouched["key"])
+        body = await asyncio.to_thread(
+            preview_jpeg, original, max_pixels=self._context.settings.max_image_pixels
+        )
+        await storage.put(self._bucket, key, body, content_type="image/jpeg")
+        return body
+
     async def get_import(self, import_id: str) -> ImportReport:
         document = await self._repository.get_import(import_id)
         if document is None:
@@ -538,6 +568,10 @@ class ImageService:
         keys: dict[str, str] = dict(document["keys"])
         if document.get("preview"):
             keys["previews"] = document["preview"]["key"]
+        if document.get("retouched"):
+            keys["retouched-preview"] = _retouched_preview_key(
+                document["session_id"], document["retouched"]
+            )
         await asyncio.to_thread(
             objects.delete_keys, self._context.storage.client, self._bucket, list(keys.values())
         )

@@ -14,7 +14,7 @@ import asyncio
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from web.gateway import GatewayError
@@ -236,3 +236,15 @@ async def upload_retouched(
     values["problems"] = {"retouched": problem}
     recipe = values["current"] or default_recipe()
     return page.render("sessions/image.html", 422, **values, recipe=recipe, loaded=None)
+
+
+@router.get("/media/images/{image_id}/retouched.jpg")
+async def retouched_preview(page: PageDep, image_id: str) -> Response:
+    """A small JPEG of the image's retouched version (workflow makes it from the file), streamed
+    from the gateway; the file itself may be a TIFF no browser shows."""
+    path = f"{WORKFLOW}/images/{image_id}/retouched/preview"
+    async with page.gateway.stream("GET", path) as answer:
+        body = await answer.aread()
+    return Response(
+        body, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+    )
