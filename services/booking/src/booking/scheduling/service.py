@@ -536,7 +536,6 @@ class SchedulingService:
         }
         record = await self._session_record(moved)
         event = Envelope.wrap(
-            # reopened_by / reopen_reason: optional fields of booked.v1 (docs/events.md).
             SessionBooked.model_validate(
                 {**record, "reopened_by": by, "reopen_reason": data.reason}
             ),

@@ -46,13 +46,6 @@ def session_view(document: Document) -> SessionWorkflow:
     )
 
 
-def _reopened_by(payload: SessionRecord) -> str | None:
-    """Who reopened the session, when booking's event says it was reopened (the optional
-    `reopened_by` / `reopen_reason` of `booking.session.booked.v1`)."""
-    value = (payload.model_extra or {}).get("reopened_by")
-    return str(value) if value else None
-
-
 def _details(payload: SessionRecord) -> dict[str, Any]:
     details = {
         "session_number": payload.session_number,
@@ -119,7 +112,7 @@ class SessionService:
                 continue  # created meanwhile by another event: apply as an update
             if document.get("status_id") is None:
                 await self._open_cancelled(document, payload, context)
-            elif document.get("cancelled") and _reopened_by(payload) is not None:
+            elif document.get("cancelled") and payload.reopened_by is not None:
                 await self._reopen(document, payload, context)
             await self._repository.set_booking_details(payload.session_id, _details(payload), as_of)
             return
@@ -162,8 +155,8 @@ class SessionService:
             payload.session_id, event_id=context.event_id
         ):
             return
-        by = _reopened_by(payload) or BOOKING
-        reason = (payload.model_extra or {}).get("reopen_reason")
+        by = payload.reopened_by or BOOKING
+        reason = payload.reopen_reason
         note = f"Reopened: {reason}" if reason else "Reopened."
         for _ in range(3):
             pipeline = await self._changer.pipeline_of(document)

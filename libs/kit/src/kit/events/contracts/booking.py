@@ -73,6 +73,10 @@ class SessionRecord(_BookingEvent):
     # Added for workflow's session cards (optional, additive): the client's name when the
     # event was made (first and last name, else the organization).
     client_name: str | None = None
+    # Added for reopening (optional, additive; only on `booked.v1`, when the studio reopened a
+    # cancelled session): who reopened it and why.
+    reopened_by: str | None = None
+    reopen_reason: str | None = None
 
 
 class SessionBooked(SessionRecord):
