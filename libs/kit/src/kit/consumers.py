@@ -17,6 +17,7 @@ from typing import Any
 
 from kit.app import Platform, ServiceSpec, open_platform
 from kit.events.consumer import EventConsumer, Subscription
+from kit.heartbeat import heartbeat
 from kit.logging import configure_logging
 from kit.settings import ServiceSettings
 
@@ -64,7 +65,10 @@ async def consume(
 ) -> None:
     """Open the platform, then consume `topics` as `group_id` (and each group of `also`)
     until `stop` is set."""
-    async with open_platform(settings, spec) as platform:
+    async with (
+        open_platform(settings, spec) as platform,
+        heartbeat(platform, settings.infra.heartbeat_file),
+    ):
         main = event_consumer(settings, platform, ConsumerGroup(group_id, topics, subscriptions))
         if not also:
             await main.run(stop)

@@ -91,6 +91,9 @@ class InfraSettings(BaseSettings):
     # platforms share one cluster, e.g. the end-to-end test beside the other tests.
     topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,100}$")
     log_level: str = "INFO"
+    # A background process (consumers, render worker) touches this file while it runs and its
+    # database answers, for a container's health check (`python -m kit.heartbeat <file>`).
+    heartbeat_file: str | None = None
 
     @model_validator(mode="after")
     def _secrets(self) -> InfraSettings:
