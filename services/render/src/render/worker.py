@@ -36,6 +36,7 @@ from aiokafka import AIOKafkaConsumer
 from kit.app import open_platform
 from kit.events.consumer import EventConsumer, HandlerContext, Subscription
 from kit.events.contracts.render import TASKS_TOPIC, RenderTaskPlanned
+from kit.heartbeat import heartbeat
 from kit.logging import configure_logging
 from render.config import RenderSettings
 from render.context import RenderContext, context_of
@@ -158,7 +159,10 @@ class TaskMember:
 
 async def run_member(settings: RenderSettings, stop: asyncio.Event) -> int:
     """One member process's body: 0 when stopped, RESTART when its memory passed the cap."""
-    async with open_platform(settings, background_spec(settings)) as platform:
+    async with (
+        open_platform(settings, background_spec(settings)) as platform,
+        heartbeat(platform, settings.infra.heartbeat_file),
+    ):
         member = TaskMember(context_of(platform))
         await member.run(stop)
         return RESTART if member.over_memory else 0
