@@ -65,9 +65,7 @@ async def test_a_client_opens_a_delivery_page_and_its_downloads_by_link(
 async def test_a_map_frame_loads_its_libraries_from_maps_without_a_login(
     gateway: httpx.AsyncClient,
 ) -> None:
-    library = await gateway.get(
-        "/maps/assets/leaflet/leaflet.js", headers={"x-user-role": "owner"}
-    )
+    library = await gateway.get("/maps/assets/leaflet/leaflet.js", headers={"x-user-role": "owner"})
     written = await gateway.post("/maps/assets/leaflet/leaflet.js")
     escaped = await gateway.get("/maps/assets/..%2F..%2Fusage")
     other = await gateway.get("/maps/usage")
