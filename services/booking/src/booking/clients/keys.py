@@ -5,6 +5,7 @@ The keys are stored in the client document so duplicate checks are indexed look-
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,48 @@ class DuplicateKeys:
             phones=tuple(document.get("phone_keys") or ()),
             name_zip=document.get("name_zip_key"),
         )
+
+
+# Letters that are not a base letter plus accents, so NFKD leaves them whole.
+_WHOLE_LETTERS = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "o",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "Ð": "d",
+        "ł": "l",
+        "Ł": "l",
+        "þ": "th",
+        "Þ": "th",
+        "\u0131": "i",  # dotless i
+    }
+)
+# Bump when `fold_for_search` changes: clients whose keys have another version are refolded.
+SEARCH_KEYS_VERSION = 1
+SEARCH_FIELDS = ("first_name", "last_name", "organization", "email")
+
+
+def fold_for_search(text: str | None) -> str:
+    """Text as search compares it: accents dropped, case folded, spaces collapsed
+    ("Zoë Müller" -> "zoe muller", "Straße" -> "strasse")."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_WHOLE_LETTERS))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
+
+
+def search_keys(document: dict[str, Any]) -> dict[str, Any]:
+    """Accent- and case-folded copies of the searched text fields, stored as `search` (the
+    MongoDB-wire server has no collation, so the folding is done once, on write)."""
+    return {
+        "v": SEARCH_KEYS_VERSION,
+        **{name: fold_for_search(document.get(name)) for name in SEARCH_FIELDS},
+    }
 
 
 def sort_keys(document: dict[str, Any]) -> dict[str, str]:

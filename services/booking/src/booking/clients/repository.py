@@ -9,7 +9,13 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from booking.clients.keys import DuplicateKeys, normalise_postal_code
+from booking.clients.keys import (
+    SEARCH_KEYS_VERSION,
+    DuplicateKeys,
+    fold_for_search,
+    normalise_postal_code,
+    search_keys,
+)
 from booking.clients.schemas import ClientFilter, ClientSort
 from kit.events.envelope import Envelope
 from kit.events.outbox import new_document_with_events, with_events
@@ -48,23 +54,41 @@ def _contains(text: str) -> Document:
     return {"$regex": re.escape(" ".join(text.split()).casefold())}
 
 
+def _folded(text: str) -> Document:
+    return {"$regex": re.escape(fold_for_search(text))}
+
+
+def _any_contains(fields: Sequence[str], text: str) -> Document:
+    """One of `fields` contains `text`, whatever its accents and case ("jose" finds "José").
+
+    A client stored before the search keys existed, and not yet refolded by the backfill, is
+    matched on its case-folded sort keys as before.
+    """
+    return {
+        "$or": [
+            *({f"search.{name}": _folded(text)} for name in fields),
+            {
+                "search": {"$exists": False},
+                "$or": [{f"sort.{name}": _contains(text)} for name in fields],
+            },
+        ]
+    }
+
+
 def search_query(criteria: ClientFilter) -> Document:
     query: Document = dict(LIVE)
     clauses: list[Document] = []
     if criteria.name:
-        words = criteria.name.split()
         # Every word appears in the first or the last name.
-        for word in words:
-            clauses.append(
-                {"$or": [{"sort.first_name": _contains(word)}, {"sort.last_name": _contains(word)}]}
-            )
+        for word in criteria.name.split():
+            clauses.append(_any_contains(("first_name", "last_name"), word))
     if criteria.email:
-        query["sort.email"] = _contains(criteria.email)
+        clauses.append(_any_contains(("email",), criteria.email))
     if criteria.phone:
         digits = "".join(ch for ch in criteria.phone if ch.isdigit())
         query["phone_keys"] = {"$regex": re.escape(digits)}
     if criteria.organization:
-        query["sort.organization"] = _contains(criteria.organization)
+        clauses.append(_any_contains(("organization",), criteria.organization))
     if criteria.tags:
         query["tags"] = {"$all": list(criteria.tags)}
     if criteria.postal_code:
@@ -188,6 +212,28 @@ class ClientRepository:
         )
         if result.modified_count:
             self._notify(CLIENTS, client_id)
+        return result.modified_count == 1
+
+    async def without_current_search_keys(self, after: str, limit: int) -> list[Document]:
+        """Clients (deleted ones too) whose search keys are missing or of another version,
+        by id after `after`: the fields the keys are made of, and the version."""
+        cursor = (
+            self._clients.find(
+                {"_id": {"$gt": after}, "search.v": {"$ne": SEARCH_KEYS_VERSION}},
+                {"first_name": 1, "last_name": 1, "organization": 1, "email": 1, "version": 1},
+            )
+            .sort("_id", ASCENDING)
+            .limit(limit)
+        )
+        return await cursor.to_list()
+
+    async def set_search_keys(self, document: Document) -> bool:
+        """Store the search keys of `document` unless the client changed since it was read
+        (that change stored its own keys). No event: the keys are derived, not the client's."""
+        result = await self._clients.update_one(
+            {"_id": document["_id"], "version": document.get("version")},
+            {"$set": {"search": search_keys(document)}},
+        )
         return result.modified_count == 1
 
     async def count(self, query: Document) -> int:

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from booking.clients.keys import DuplicateKeys, sort_keys
+from booking.clients.keys import DuplicateKeys, search_keys, sort_keys
 from booking.clients.repository import ClientRepository, search_query, sort_spec
 from booking.clients.schemas import (
     ClientCreate,
@@ -64,7 +64,12 @@ def new_client_document(fields: dict[str, Any], at: datetime) -> Document:
     document["phones"] = document["phones"] or []
     document["tags"] = list(dict.fromkeys(document["tags"] or []))
     document["marketing_consent"] = bool(document["marketing_consent"])
-    return {**document, **DuplicateKeys.of(document).stored(), "sort": sort_keys(document)}
+    return {
+        **document,
+        **DuplicateKeys.of(document).stored(),
+        "sort": sort_keys(document),
+        "search": search_keys(document),
+    }
 
 
 def client_event(kind: type[ClientRecord], document: Document) -> Envelope:
@@ -170,6 +175,7 @@ class ClientService:
                 **{name: candidate[name] for name in CLIENT_FIELDS if name in given},
                 **keys.stored(),
                 "sort": sort_keys(candidate),
+                "search": search_keys(candidate),
                 "updated_at": now(),
             }
             updated = await repository.replace_fields(
