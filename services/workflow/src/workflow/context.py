@@ -21,10 +21,12 @@ class WorkflowContext:
     settings: WorkflowSettings
     platform: Platform
 
-    def events_written(self) -> None:
-        """Wake the outbox relay after a write that carried events."""
+    def events_written(self, collection: str, *document_ids: str) -> None:
+        """Wake the outbox relay after a write that gave events to these documents of
+        `collection`: it reads just those (a scan of every outbox collection is left to its
+        start and its periodic pass, which find what a crash left)."""
         if self.platform.relay is not None:
-            self.platform.relay.notify()
+            self.platform.relay.notify(collection, *document_ids)
 
 
 def context_of(platform: Platform) -> WorkflowContext:

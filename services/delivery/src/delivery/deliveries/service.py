@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 from delivery.context import DeliveryContext
 from delivery.deliveries.rendering import delivery_id_of, start_render_run
+from delivery.deliveries.repository import COLLECTION as deliveries_collection
 from delivery.deliveries.repository import DeliveryRepository
 from delivery.deliveries.schemas import ArchiveOut, DeliveryOut, DeliveryRequest, FileOut
 from delivery.links.repository import LinkRepository
@@ -328,7 +329,7 @@ async def _publish(ctx: DeliveryContext, delivery: Document, package: Package) -
     if await DeliveryRepository(ctx.db).mark_ready(
         delivery["_id"], delivery["claim"], fields, events
     ):
-        ctx.events_written()
+        ctx.events_written(deliveries_collection, delivery["_id"])
         # The mails are stored with the links: if this process dies now, the sweep sends them.
         await send_link_mails(
             ctx, [link["_id"] for link, _ in issued_links if link["mail_pending"]]
@@ -350,7 +351,7 @@ async def _fail(ctx: DeliveryContext, delivery: Document, reason: str) -> bool:
     if await DeliveryRepository(ctx.db).mark_failed(
         delivery["_id"], {"failure": reason, "recipients": [], "claimed_until": None}, [event]
     ):
-        ctx.events_written()
+        ctx.events_written(deliveries_collection, delivery["_id"])
         return True
     return False
 

@@ -14,7 +14,7 @@ from typing import Literal
 from delivery.context import DeliveryContext
 from delivery.deliveries.repository import DeliveryRepository
 from delivery.links.errors import LinkGone, LinkNotFound, PinLocked, PinRequired, WrongPin
-from delivery.links.repository import LinkRepository
+from delivery.links.repository import DOWNLOADS, LINKS, LinkRepository
 from delivery.links.schemas import DownloadOut, IssuedLink, LinkOut, LinkRequest, LinkState
 from delivery.notifications.outbox import pending_mail_fields, send_link_mails
 from kit.errors import InvalidTransition, NotFound
@@ -132,7 +132,7 @@ async def issue_link(ctx: DeliveryContext, delivery: Document, request: LinkRequ
     now = datetime.now(UTC)
     link, token = new_link(ctx, delivery, request, now)
     await LinkRepository(ctx.db).insert(link, [ready_event(ctx, delivery, link, token)])
-    ctx.events_written()
+    ctx.events_written(LINKS, link["_id"])
     if link["mail_pending"]:
         await send_link_mails(ctx, [link["_id"]])
     return issued(ctx, link, token, now)
@@ -286,9 +286,10 @@ async def download(
         ),
         delivery_id=link["delivery_id"],
     )
+    download_id = f"dl_{uuid.uuid4().hex}"
     await repository.log_download(
         {
-            "_id": f"dl_{uuid.uuid4().hex}",
+            "_id": download_id,
             "delivery_id": link["delivery_id"],
             "link_id": link["_id"],
             "kind": kind,
@@ -301,7 +302,7 @@ async def download(
         },
         [event],
     )
-    ctx.events_written()
+    ctx.events_written(DOWNLOADS, download_id)
     return ctx.storage.presign_get(
         ctx.settings.infra.deliveries_bucket,
         entry["key"],
@@ -314,7 +315,7 @@ async def sweep_expired(ctx: DeliveryContext, *, batch: int = 500) -> int:
     """Announce every link that has lapsed since the last sweep, once each."""
     repository = LinkRepository(ctx.db)
     now = datetime.now(UTC)
-    announced = 0
+    announced: list[str] = []
     while True:
         due = await repository.due_for_expiry(now, batch)
         for link in due:
@@ -328,9 +329,9 @@ async def sweep_expired(ctx: DeliveryContext, *, batch: int = 500) -> int:
                 delivery_id=link["delivery_id"],
             )
             if await repository.mark_expired(link, now, [event]):
-                announced += 1
+                announced.append(link["_id"])
         if len(due) < batch:
             break
     if announced:
-        ctx.events_written()
-    return announced
+        ctx.events_written(LINKS, *announced)
+    return len(announced)

@@ -19,7 +19,7 @@ from kit.events.contracts.workflow import ImageRef, ImagesDeleted
 from kit.events.envelope import Envelope, source_of
 from kit.mongo import Document
 from workflow.archive import objects
-from workflow.archive.repository import ArchiveRepository
+from workflow.archive.repository import DELETIONS, ArchiveRepository
 from workflow.archive.schemas import (
     Archive,
     Deletion,
@@ -271,7 +271,7 @@ class ArchiveService:
             "override": pending["override"],
         }
         if await self._repository.record_deletion(document, event):
-            self._context.events_written()
+            self._context.events_written(DELETIONS, token)
             await self._sessions.set_fields(session_id, {"images_deleted_at": now})
             return Deletion.model_validate(document)
         recorded = await self._repository.get_deletion(token)

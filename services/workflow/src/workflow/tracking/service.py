@@ -20,7 +20,7 @@ from workflow.business_days import add_business_days, start_of_day
 from workflow.context import WorkflowContext
 from workflow.statuses.schemas import StatusDefinition
 from workflow.statuses.service import Pipeline, StatusService
-from workflow.tracking.repository import TrackedRepository, change_id, projection_of
+from workflow.tracking.repository import CHANGES, TrackedRepository, change_id, projection_of
 from workflow.tracking.schemas import CurrentStatus, StatusChangeRequest
 
 EVENTS: dict[EntityKind, type[contracts.StatusChange]] = {
@@ -96,7 +96,7 @@ class StatusChanger:
         event = self._event(change, session_id, session_type_id)
         if not await self.repository.claim(change, *extra_events, event):
             return None
-        self._context.events_written()
+        self._context.events_written(CHANGES, change["_id"])
         return projection_of(change)
 
     async def change(self, entity_id: str, request: StatusChangeRequest, *, by: str) -> Document:
@@ -227,7 +227,7 @@ class StatusChanger:
             change, self._event(change, session_id, session_type_id)
         ):
             return None
-        self._context.events_written()
+        self._context.events_written(CHANGES, change["_id"])
         fields = projection_of(change)
         await self.repository.project(str(document["_id"]), fields)
         return {**document, **fields}
