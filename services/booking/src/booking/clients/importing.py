@@ -455,6 +455,14 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
     "tags": ("tags", "tag", "groups", "categories", "labels"),
     "notes": ("notes", "note", "comments", "comment", "remarks"),
     "marketing_consent": ("marketingconsent", "newsletter", "consent", "optin", "marketing"),
+    "marketing_consent_at": (
+        "marketingconsentat",
+        "marketingconsentdate",
+        "consentdate",
+        "consentgiven",
+        "optindate",
+        "newsletterdate",
+    ),
 }
 
 
@@ -488,6 +496,21 @@ def column_positions(header: list[str], mapping: dict[str, str]) -> dict[str, in
             detail={"missing_columns": missing, "file_columns": header},
         )
     return {target: positions[column.strip().casefold()] for target, column in mapping.items()}
+
+
+def _moment(value: str, target: str) -> datetime | None:
+    """An ISO date or date and time (what .xlsx date cells read as); a date is its midnight."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+    except ValueError:
+        raise ValueError(f"{target}: {value!r} is not a date as YYYY-MM-DD") from None
 
 
 def _flag(value: str, target: str) -> bool:
@@ -536,6 +559,11 @@ def parse_row(cells: list[str], columns: dict[str, int]) -> ClientCreate | list[
             flags[target] = _flag(value(target), target)
         except ValueError as exc:
             problems.append(FieldProblem(field=target, message=str(exc)))
+    consent_at: datetime | None = None
+    try:
+        consent_at = _moment(value("marketing_consent_at"), "marketing_consent_at")
+    except ValueError as exc:
+        problems.append(FieldProblem(field="marketing_consent_at", message=str(exc)))
     if value("phone"):
         phones.append({"number": value("phone"), "sms": flags.get("phone_sms", False)})
         phone_targets.append("phone")
@@ -543,7 +571,7 @@ def parse_row(cells: list[str], columns: dict[str, int]) -> ClientCreate | list[
         phones.append({"number": value("mobile"), "sms": True})
         phone_targets.append("mobile")
     address = {name: value(name) or None for name in ADDRESS_FIELDS}
-    raw = {
+    raw: dict[str, Any] = {
         "first_name": value("first_name") or None,
         "last_name": value("last_name") or None,
         "organization": value("organization") or None,
@@ -554,6 +582,9 @@ def parse_row(cells: list[str], columns: dict[str, int]) -> ClientCreate | list[
         "notes": value("notes") or None,
         "marketing_consent": flags.get("marketing_consent", False),
     }
+    if raw["marketing_consent"]:
+        # The import is how it was recorded here; the file may say when it was given.
+        raw |= {"marketing_consent_method": "import", "marketing_consent_at": consent_at}
     try:
         client = ClientCreate.model_validate(raw)
     except ValidationError as exc:

@@ -91,6 +91,9 @@ def search_query(criteria: ClientFilter) -> Document:
         clauses.append(_any_contains(("organization",), criteria.organization))
     if criteria.tags:
         query["tags"] = {"$all": list(criteria.tags)}
+    if criteria.marketing_consent is not None:
+        # Not given: withdrawn, refused, never asked, or a record older than the field.
+        query["marketing_consent"] = True if criteria.marketing_consent else {"$ne": True}
     if criteria.postal_code:
         query["sort.postal_code"] = normalise_postal_code(criteria.postal_code)
     created: Document = {}

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from booking.clients.importing import (
@@ -26,6 +26,7 @@ from booking.clients.schemas import (
     ClientPage,
     ClientSort,
     ClientUpdate,
+    ConsentWithdrawal,
     ImportColumns,
     ImportDelimiter,
     ImportEncoding,
@@ -55,6 +56,17 @@ def get_repository(platform: PlatformDep) -> ClientRepository:
 
 RepositoryDep = Annotated[ClientRepository, Depends(get_repository)]
 Text = Annotated[str | None, Query(max_length=200)]
+# Roles, as the gateway states them, that may read a client's staff-only notes; a call with
+# no role is another service's or an operator's.
+NOTES_ROLES = frozenset({"owner", "staff"})
+
+
+def sees_notes(x_user_role: Annotated[str | None, Header(max_length=50)] = None) -> bool:
+    return x_user_role is None or x_user_role in NOTES_ROLES
+
+
+SeesNotesDep = Annotated[bool, Depends(sees_notes)]
+UserId = Annotated[str | None, Header(max_length=200, description="Who records it")]
 
 
 def client_filter(
@@ -66,6 +78,9 @@ def client_filter(
     postal_code: Annotated[str | None, Query(max_length=20)] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    marketing_consent: Annotated[
+        bool | None, Query(description="Only clients who gave (true) or have not (false)")
+    ] = None,
 ) -> ClientFilter:
     if created_from and created_to and created_from > created_to:
         raise Unprocessable(
@@ -81,6 +96,7 @@ def client_filter(
         postal_code=postal_code,
         created_from=created_from,
         created_to=created_to,
+        marketing_consent=marketing_consent,
     )
 
 
@@ -92,28 +108,37 @@ AllowDuplicate = Annotated[
 
 @router.post("/clients", status_code=201, response_model=ClientOut)
 async def create_client(
-    body: ClientCreate, repository: RepositoryDep, allow_duplicate: AllowDuplicate = False
+    body: ClientCreate,
+    repository: RepositoryDep,
+    notes: SeesNotesDep,
+    allow_duplicate: AllowDuplicate = False,
+    x_user_id: UserId = None,
 ) -> ClientOut:
     """Create a client. A likely duplicate (same email, or phone, or name and postal code)
-    answers 409 with `detail.duplicate_of`, unless `allow_duplicate=true`."""
-    document = await client_service.create(repository, body, allow_duplicate=allow_duplicate)
-    return ClientOut.from_document(document)
+    answers 409 with `detail.duplicate_of`, unless `allow_duplicate=true`. Consent given (or
+    refused with a `marketing_consent_method`) starts the consent history."""
+    document = await client_service.create(
+        repository, body, allow_duplicate=allow_duplicate, by=x_user_id
+    )
+    return ClientOut.from_document(document, notes=notes)
 
 
 @router.get("/clients", response_model=ClientPage)
 async def list_clients(
     repository: RepositoryDep,
     criteria: FilterDep,
+    notes: SeesNotesDep,
     sort: ClientSort = ClientSort.last_name,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ClientPage:
-    """Search live clients (deleted ones never appear), one page at a time."""
+    """Search live clients (deleted ones never appear), one page at a time. Text matches
+    ignore case and accents ("jose" finds "José")."""
     items, total = await client_service.search(
         repository, criteria, sort, page=page, page_size=page_size
     )
     return ClientPage(
-        items=[ClientOut.from_document(d) for d in items],
+        items=[ClientOut.from_document(d, notes=notes) for d in items],
         total=total,
         page=page,
         page_size=page_size,
@@ -137,6 +162,8 @@ EXPORT_COLUMNS = (
     "tags",
     "notes",
     "marketing_consent",
+    "marketing_consent_at",
+    "marketing_consent_method",
     "created_at",
 )
 
@@ -146,7 +173,7 @@ def _safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _export_row(document: Document) -> list[str]:
+def _export_row(document: Document, columns: tuple[str, ...]) -> list[str]:
     address = document.get("address") or {}
     phones = document.get("phones") or []
     first = phones[0] if phones else {}
@@ -163,9 +190,15 @@ def _export_row(document: Document) -> list[str]:
         "tags": ", ".join(document.get("tags") or []),
         "notes": document.get("notes"),
         "marketing_consent": "yes" if document.get("marketing_consent") else "no",
+        "marketing_consent_at": _iso(document.get("marketing_consent_at")),
+        "marketing_consent_method": document.get("marketing_consent_method"),
         "created_at": document["created_at"].isoformat(),
     }
-    return [_safe("" if values[c] is None else str(values[c])) for c in EXPORT_COLUMNS]
+    return [_safe("" if values[c] is None else str(values[c])) for c in columns]
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
 
 
 @router.get(
@@ -176,18 +209,21 @@ def _export_row(document: Document) -> list[str]:
 async def export_clients(
     repository: RepositoryDep,
     criteria: FilterDep,
+    notes: SeesNotesDep,
     sort: ClientSort = ClientSort.last_name,
 ) -> StreamingResponse:
-    """The filtered list as CSV (UTF-8, header row), streamed."""
+    """The filtered list as CSV (UTF-8, header row), streamed; without the `notes` column for
+    the marketing role."""
     query = search_query(criteria)
+    columns = EXPORT_COLUMNS if notes else tuple(c for c in EXPORT_COLUMNS if c != "notes")
 
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
+        writer.writerow(columns)
         count = 0
         async for document in repository.stream(query, sort_spec(sort)):
-            writer.writerow(_export_row(document))
+            writer.writerow(_export_row(document, columns))
             count += 1
             if count % 500 == 0:
                 yield buffer.getvalue()
@@ -374,9 +410,9 @@ async def delete_import_template(name: str, repository: RepositoryDep) -> Respon
 
 
 @router.get("/clients/{client_id}", response_model=ClientOut)
-async def get_client(client_id: str, repository: RepositoryDep) -> ClientOut:
+async def get_client(client_id: str, repository: RepositoryDep, notes: SeesNotesDep) -> ClientOut:
     """One client; 410 (with `merged_into` when merged) once deleted."""
-    return ClientOut.from_document(await client_service.get(repository, client_id))
+    return ClientOut.from_document(await client_service.get(repository, client_id), notes=notes)
 
 
 @router.patch("/clients/{client_id}", response_model=ClientOut)
@@ -384,14 +420,35 @@ async def update_client(
     client_id: str,
     body: ClientUpdate,
     repository: RepositoryDep,
+    notes: SeesNotesDep,
     allow_duplicate: AllowDuplicate = False,
+    x_user_id: UserId = None,
 ) -> ClientOut:
     """Change the fields sent (`null` clears one). A change that makes the client a likely
-    duplicate of another answers 409 unless `allow_duplicate=true`."""
+    duplicate of another answers 409 unless `allow_duplicate=true`. A changed
+    `marketing_consent` is recorded with when and how (`marketing_consent_method`, `_at`,
+    `_note`) in the consent history."""
     document = await client_service.update(
-        repository, client_id, body, allow_duplicate=allow_duplicate
+        repository, client_id, body, allow_duplicate=allow_duplicate, by=x_user_id
     )
-    return ClientOut.from_document(document)
+    return ClientOut.from_document(document, notes=notes)
+
+
+@router.post("/clients/{client_id}/unsubscribe", response_model=ClientOut)
+async def unsubscribe_client(
+    client_id: str,
+    repository: RepositoryDep,
+    notes: SeesNotesDep,
+    body: ConsentWithdrawal | None = None,
+    x_user_id: UserId = None,
+) -> ClientOut:
+    """The client withdraws marketing consent: recorded with when and how (`method`, by
+    default `unsubscribe`) and announced with `booking.client.updated.v1`. Repeating it
+    records nothing more."""
+    document = await client_service.withdraw_consent(
+        repository, client_id, body or ConsentWithdrawal(), by=x_user_id
+    )
+    return ClientOut.from_document(document, notes=notes)
 
 
 @router.delete("/clients/{client_id}", status_code=204)
@@ -403,8 +460,11 @@ async def delete_client(client_id: str, repository: RepositoryDep) -> Response:
 
 @router.post("/clients/{client_id}/merge", response_model=MergeResult)
 async def merge_client(
-    client_id: str, body: MergeRequest, repository: RepositoryDep
+    client_id: str, body: MergeRequest, repository: RepositoryDep, notes: SeesNotesDep
 ) -> MergeResult:
     """Merge `source_id` into this client: its sessions and payments move here, then it is
     deleted (`booking.client.deleted.v1` with `merged_into`). Repeating it is harmless."""
-    return await client_service.merge(repository, client_id, body.source_id)
+    merged = await client_service.merge(repository, client_id, body.source_id)
+    if notes:
+        return merged
+    return merged.model_copy(update={"client": merged.client.model_copy(update={"notes": None})})

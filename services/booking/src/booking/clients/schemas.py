@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -51,6 +51,65 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# How a client gave or withdrew marketing consent. `staff_entry`: recorded by the studio without
+# saying how; `import`: a client import's consent column; `unsubscribe`: the client asked to
+# stop (the withdraw action's default).
+ConsentMethod = Literal[
+    "in_person",
+    "paper_form",
+    "web_form",
+    "online_booking",
+    "email",
+    "phone",
+    "import",
+    "unsubscribe",
+    "staff_entry",
+    "other",
+]
+ConsentNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class ConsentChange(BaseModel):
+    """One time marketing consent was given or withdrawn."""
+
+    given: bool
+    at: datetime
+    method: ConsentMethod
+    by: str | None = Field(None, description="The studio user who recorded it (X-User-Id)")
+    note: str | None = None
+
+
+# A moment a person says consent was given may be a little ahead of this server's clock.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _not_in_the_future(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # a time without a zone is taken as UTC
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("consent cannot be given or withdrawn in the future")
+    # In UTC and to the millisecond, as BSON keeps it: what is answered is what is read back.
+    return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+ConsentMoment = Annotated[datetime | None, AfterValidator(_not_in_the_future)]
+CONSENT_DETAILS = ("marketing_consent_method", "marketing_consent_at", "marketing_consent_note")
+
+
+class ConsentFields(Strict):
+    """How a consent given or withdrawn in the same request came about (all optional)."""
+
+    marketing_consent_method: ConsentMethod | None = Field(
+        None, description="How it was given or withdrawn; `staff_entry` when not said"
+    )
+    marketing_consent_at: ConsentMoment = Field(
+        None, description="When (not in the future); now when not said"
+    )
+    marketing_consent_note: ConsentNote | None = None
+
+
 class Phone(Strict):
     number: PhoneText
     sms: bool = False
@@ -66,7 +125,7 @@ class Address(Strict):
     country: ShortText | None = None
 
 
-class ClientFields(Strict):
+class ClientFields(ConsentFields):
     first_name: ShortText | None = None
     last_name: ShortText | None = None
     organization: ShortText | None = None
@@ -86,8 +145,17 @@ class ClientCreate(ClientFields):
         return self
 
 
-class ClientUpdate(Strict):
-    """Only the fields sent change; `null` clears a field."""
+class ClientUpdate(ConsentFields):
+    """Only the fields sent change; `null` clears a field. Consent changes are recorded only
+    when `marketing_consent` changes (sending the same value again records nothing)."""
+
+    @model_validator(mode="after")
+    def _details_with_consent(self) -> ClientUpdate:
+        if set(CONSENT_DETAILS) & self.model_fields_set and (
+            "marketing_consent" not in self.model_fields_set
+        ):
+            raise ValueError("say how consent changed together with marketing_consent")
+        return self
 
     first_name: ShortText | None = None
     last_name: ShortText | None = None
@@ -109,14 +177,23 @@ class ClientOut(BaseModel):
     phones: list[Phone]
     address: Address | None
     tags: list[str]
-    notes: str | None
+    notes: str | None = Field(description="Staff-only: never shown to the marketing role")
     marketing_consent: bool
+    marketing_consent_at: datetime | None = Field(
+        None, description="When consent was last given or withdrawn; null: never recorded"
+    )
+    marketing_consent_method: ConsentMethod | None = None
+    marketing_consent_history: list[ConsentChange] = Field(
+        default_factory=list, description="Every change, oldest first (the last 50)"
+    )
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def from_document(cls, document: dict[str, Any]) -> ClientOut:
-        return cls.model_validate({**document, "id": document["_id"]})
+    def from_document(cls, document: dict[str, Any], *, notes: bool = True) -> ClientOut:
+        """The client as answered; `notes=False` leaves the staff-only notes out."""
+        out = cls.model_validate({**document, "id": document["_id"]})
+        return out if notes else out.model_copy(update={"notes": None})
 
 
 class ClientPage(BaseModel):
@@ -142,7 +219,7 @@ class ClientSort(StrEnum):
 
 
 class ClientFilter(BaseModel):
-    """Search criteria; all given criteria must hold (text matches are case-insensitive)."""
+    """Search criteria; all given criteria must hold (text matches ignore case and accents)."""
 
     name: str | None = None
     email: str | None = None
@@ -152,6 +229,15 @@ class ClientFilter(BaseModel):
     postal_code: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    marketing_consent: bool | None = None
+
+
+class ConsentWithdrawal(Strict):
+    """The client withdraws marketing consent (unsubscribes)."""
+
+    method: ConsentMethod = "unsubscribe"
+    at: ConsentMoment = Field(None, description="When (not in the future); now when not said")
+    note: ConsentNote | None = None
 
 
 class MergeRequest(Strict):
@@ -184,6 +270,7 @@ ImportField = Literal[
     "tags",
     "notes",
     "marketing_consent",
+    "marketing_consent_at",
 ]
 ColumnMapping = Annotated[
     dict[ImportField, Annotated[str, StringConstraints(min_length=1, max_length=200)]],

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from booking.clients.keys import DuplicateKeys, search_keys, sort_keys
 from booking.clients.repository import ClientRepository, search_query, sort_spec
 from booking.clients.schemas import (
+    CONSENT_DETAILS,
     ClientCreate,
     ClientFilter,
     ClientOut,
     ClientSort,
     ClientUpdate,
+    ConsentWithdrawal,
     MergeResult,
 )
 from kit.errors import Conflict, Gone, NotFound, Unprocessable
@@ -50,8 +53,36 @@ def now() -> datetime:
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
-def new_client_document(fields: dict[str, Any], at: datetime) -> Document:
-    """A client document from validated fields (`ClientCreate.model_dump()`), with its keys."""
+CONSENT_HISTORY_KEPT = 50
+
+
+def consent_change(
+    given: bool, details: Mapping[str, Any], at: datetime, by: str | None
+) -> Document:
+    """One entry of the consent history, from `ConsentFields` (validated) and defaults."""
+    return {
+        "given": given,
+        "at": details.get("marketing_consent_at") or at,
+        "method": details.get("marketing_consent_method") or "staff_entry",
+        "by": by,
+        "note": details.get("marketing_consent_note"),
+    }
+
+
+def consent_state(history: list[Document]) -> Document:
+    """The consent fields of a client document: the last change says the current state."""
+    last = history[-1] if history else None
+    return {
+        "marketing_consent": bool(last and last["given"]),
+        "marketing_consent_at": last["at"] if last else None,
+        "marketing_consent_method": last["method"] if last else None,
+        "marketing_consent_history": history[-CONSENT_HISTORY_KEPT:],
+    }
+
+
+def new_client_document(fields: dict[str, Any], at: datetime, *, by: str | None = None) -> Document:
+    """A client document from validated fields (`ClientCreate.model_dump()`), with its keys.
+    Consent given, or refused with a method said, is the first entry of its history."""
     document: Document = {
         "_id": str(uuid.uuid4()),
         **{name: fields.get(name) for name in CLIENT_FIELDS},
@@ -63,7 +94,9 @@ def new_client_document(fields: dict[str, Any], at: datetime) -> Document:
     }
     document["phones"] = document["phones"] or []
     document["tags"] = list(dict.fromkeys(document["tags"] or []))
-    document["marketing_consent"] = bool(document["marketing_consent"])
+    given = bool(document["marketing_consent"])
+    recorded = given or fields.get("marketing_consent_method") is not None
+    document.update(consent_state([consent_change(given, fields, at, by)] if recorded else []))
     return {
         **document,
         **DuplicateKeys.of(document).stored(),
@@ -118,9 +151,14 @@ def _gone(document: Document) -> Gone:
 
 class ClientService:
     async def create(
-        self, repository: ClientRepository, fields: ClientCreate, *, allow_duplicate: bool
+        self,
+        repository: ClientRepository,
+        fields: ClientCreate,
+        *,
+        allow_duplicate: bool,
+        by: str | None = None,
     ) -> Document:
-        document = new_client_document(fields.model_dump(), now())
+        document = new_client_document(fields.model_dump(), now(), by=by)
         keys = DuplicateKeys.from_stored(document)
         if not allow_duplicate:
             existing = await repository.find_duplicate(keys)
@@ -145,8 +183,10 @@ class ClientService:
         changes: ClientUpdate,
         *,
         allow_duplicate: bool,
+        by: str | None = None,
     ) -> Document:
         given = changes.model_dump(include=changes.model_fields_set)
+        details = {name: given.pop(name) for name in CONSENT_DETAILS if name in given}
         for field in ("phones", "tags"):
             if field in given and given[field] is None:
                 given[field] = []
@@ -154,7 +194,14 @@ class ClientService:
             given["marketing_consent"] = False
         for _ in range(UPDATE_ATTEMPTS):
             current = await self.get(repository, client_id)
-            candidate = {**current, **given}
+            consent: Document = {}
+            if "marketing_consent" in given and given["marketing_consent"] != bool(
+                current.get("marketing_consent")
+            ):
+                history = list(current.get("marketing_consent_history") or [])
+                change = consent_change(given["marketing_consent"], details, now(), by)
+                consent = consent_state([*history, change])
+            candidate = {**current, **given, **consent}
             if not (
                 candidate.get("first_name")
                 or candidate.get("last_name")
@@ -173,6 +220,7 @@ class ClientService:
                     raise likely_duplicate(existing, keys)
             fields = {
                 **{name: candidate[name] for name in CLIENT_FIELDS if name in given},
+                **consent,
                 **keys.stored(),
                 "sort": sort_keys(candidate),
                 "search": search_keys(candidate),
@@ -188,6 +236,42 @@ class ClientService:
                 return updated
         raise Conflict(
             "The client kept changing while this update was applied; try again.",
+            detail={"client_id": client_id},
+        )
+
+    async def withdraw_consent(
+        self,
+        repository: ClientRepository,
+        client_id: str,
+        withdrawal: ConsentWithdrawal,
+        *,
+        by: str | None = None,
+    ) -> Document:
+        """The client unsubscribes: consent is withdrawn and the change recorded, with its
+        `booking.client.updated.v1`. Repeating it records nothing more."""
+        for _ in range(UPDATE_ATTEMPTS):
+            current = await self.get(repository, client_id)
+            history = list(current.get("marketing_consent_history") or [])
+            if not current.get("marketing_consent") and history and not history[-1]["given"]:
+                return current  # already withdrawn
+            change = {
+                "given": False,
+                "at": withdrawal.at or now(),
+                "method": withdrawal.method,
+                "by": by,
+                "note": withdrawal.note,
+            }
+            fields = {**consent_state([*history, change]), "updated_at": now()}
+            updated = await repository.replace_fields(
+                client_id,
+                current["version"],
+                fields,
+                client_event(ClientUpdated, {**current, **fields}),
+            )
+            if updated is not None:
+                return updated
+        raise Conflict(
+            "The client kept changing while consent was withdrawn; try again.",
             detail={"client_id": client_id},
         )
 
