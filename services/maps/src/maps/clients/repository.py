@@ -41,6 +41,7 @@ _PROJECTED = {
     "tags": 1,
     "session_type_ids": 1,
     "last_session_at": 1,
+    "marketing_consent": 1,
 }
 
 
@@ -165,6 +166,7 @@ def client_fields(client: ClientRecord, postal_code: str) -> dict[str, Any]:
         "address": client.address.model_dump() if client.address else None,
         "postal_code": postal_code or None,
         "tags": client.tags,
+        "marketing_consent": client.marketing_consent,
     }
 
 
@@ -183,4 +185,5 @@ def _client(document: Document) -> ProjectedClient:
         tags=document.get("tags") or [],
         session_type_ids=document.get("session_type_ids") or [],
         last_session_at=document.get("last_session_at"),
+        marketing_consent=document.get("marketing_consent"),
     )

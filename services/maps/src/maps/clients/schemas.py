@@ -18,6 +18,11 @@ class ClientFilter(BaseModel):
     last_session_from: date | None = Field(None, description="Last session on or after.")
     last_session_to: date | None = Field(None, description="Last session on or before.")
     postal_code_prefix: str | None = Field(None, min_length=1, max_length=12)
+    marketing_consent: bool | None = Field(
+        None,
+        description="true: only clients who agreed to marketing; false: only those who did "
+        "not (or whose consent booking's events have not told yet).",
+    )
 
     @model_validator(mode="after")
     def _ordered_dates(self) -> ClientFilter:
@@ -60,6 +65,9 @@ class ProjectedClient(BaseModel):
     tags: list[str] = Field(default_factory=list)
     session_type_ids: list[str] = Field(default_factory=list)
     last_session_at: datetime | None = None
+    marketing_consent: bool | None = Field(
+        None, description="As booking's last client event said; null: it did not say"
+    )
 
     @property
     def display_name(self) -> str:

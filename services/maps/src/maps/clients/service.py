@@ -67,6 +67,10 @@ def filter_query(selection: ClientFilter) -> Document:
         )
     if between:
         query["last_session_at"] = between
+    if selection.marketing_consent is not None:
+        # Consent is only ever assumed absent: a client whose events did not say is left out
+        # of a consenting selection.
+        query["marketing_consent"] = True if selection.marketing_consent else {"$ne": True}
     if selection.postal_code_prefix:
         prefix = " ".join(selection.postal_code_prefix.upper().split())
         query["postal_code"] = {"$regex": f"^{re.escape(prefix)}"}
