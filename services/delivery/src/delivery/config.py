@@ -30,6 +30,9 @@ class DeliverySettings(ServiceSettings):
     # Each download answers with a fresh presigned URL of this life (S3 caps them at 7 days).
     presign_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
     pin_max_attempts: int = Field(default=5, ge=1, le=20)
+    # A client session of a link (the page's cookie): a file downloaded again or resumed in it
+    # counts once. Clients without cookies are matched by address within the same time.
+    visit_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     # Packaging: ZIP archives are split so that none is larger than this cap.
     archive_cap_bytes: int = Field(default=4 * 1024 * MIB, ge=5 * MIB)

@@ -20,6 +20,7 @@ DOWNLOADS = "downloads"
 # condition and update apart, so a counter in the link could not hold a limit; a unique index can.
 SLOTS = "link_slots"
 GRANTS_KEPT = 20
+RESUMES_KEPT = 20  # the latest resumes kept on a download (all are counted)
 
 INDEXES = [
     IndexSpec(LINKS, [("token_hash", 1)], name="by_token", unique=True),
@@ -109,8 +110,49 @@ class LinkRepository:
             {"$push": {"grants": {"$each": [grant_hash], "$slice": -GRANTS_KEPT}}},
         )
 
-    async def log_download(self, document: Document, events: list[Envelope]) -> None:
-        await self._downloads.insert_one(new_document_with_events(document, *events))
+    async def release_slot(self, link_id: str, kind: SlotKind, number: int) -> None:
+        """Give back a use taken by a request that turned out not to need it."""
+        await self._slots.delete_one({"_id": f"{link_id}:{kind}:{number}"})
+
+    async def log_download(self, document: Document, events: list[Envelope]) -> bool:
+        """Count a download (its id names the link, the file and the visit); False if that
+        visit's download of the file was counted already."""
+        try:
+            await self._downloads.insert_one(new_document_with_events(document, *events))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def download(self, download_id: str) -> Document | None:
+        return await self._downloads.find_one({"_id": download_id}, _NO_OUTBOX)
+
+    async def last_download_by(
+        self, link_id: str, kind: str, file_name: str, client_hash: str, *, since: datetime
+    ) -> Document | None:
+        """The latest download of one file of a link by one client address, since `since`."""
+        cursor = self._downloads.find(
+            {
+                "link_id": link_id,
+                "kind": kind,
+                "file_name": file_name,
+                "client_hash": client_hash,
+                "at": {"$gte": since},
+            },
+            _NO_OUTBOX,
+        ).sort("at", -1)
+        found = await cursor.limit(1).to_list()
+        return found[0] if found else None
+
+    async def record_resume(self, download_id: str, resume: Document) -> None:
+        """A later request of a counted download (a resume): logged on it, never counted."""
+        await self._downloads.update_one(
+            {"_id": download_id},
+            {
+                "$inc": {"resumes": 1},
+                "$set": {"last_resumed_at": resume["at"]},
+                "$push": {"resumed": {"$each": [resume], "$slice": -RESUMES_KEPT}},
+            },
+        )
 
     async def downloads_of(self, delivery_id: str, limit: int) -> list[Document]:
         cursor = self._downloads.find({"delivery_id": delivery_id}, _NO_OUTBOX).sort("at", -1)

@@ -43,10 +43,20 @@ class IssuedLink(LinkOut):
     url: str
 
 
+class ResumeOut(BaseModel):
+    at: datetime
+    range: str | None = Field(description="the request's `Range` header, if it had one")
+
+
 class DownloadOut(BaseModel):
+    """One counted download: a file of a link, once per client session (visit) of the link."""
+
     link_id: str
     kind: Literal["file", "archive"]
     file_name: str
     bytes: int
     at: datetime
     client_hash: str
+    resumes: int = Field(default=0, description="later requests of it in the same visit")
+    last_resumed_at: datetime | None = None
+    resumed: list[ResumeOut] = Field(default_factory=list, description="the latest resumes")

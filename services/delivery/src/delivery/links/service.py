@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -15,7 +16,14 @@ from delivery.context import DeliveryContext
 from delivery.deliveries.repository import DeliveryRepository
 from delivery.links.errors import LinkGone, LinkNotFound, PinLocked, PinRequired, WrongPin
 from delivery.links.repository import DOWNLOADS, LINKS, LinkRepository
-from delivery.links.schemas import DownloadOut, IssuedLink, LinkOut, LinkRequest, LinkState
+from delivery.links.schemas import (
+    DownloadOut,
+    IssuedLink,
+    LinkOut,
+    LinkRequest,
+    LinkState,
+    ResumeOut,
+)
 from delivery.notifications.outbox import pending_mail_fields, send_link_mails
 from kit.errors import InvalidTransition, NotFound
 from kit.events.contracts.delivery import DeliveryDownloaded, DeliveryExpired, DeliveryReady
@@ -188,6 +196,9 @@ async def downloads_of(ctx: DeliveryContext, delivery_id: str, limit: int) -> li
             bytes=d["bytes"],
             at=d["at"],
             client_hash=d["client_hash"],
+            resumes=d.get("resumes", 0),
+            last_resumed_at=d.get("last_resumed_at"),
+            resumed=[ResumeOut(at=r["at"], range=r.get("range")) for r in d.get("resumed", [])],
         )
         for d in await LinkRepository(ctx.db).downloads_of(delivery_id, limit)
     ]
@@ -203,14 +214,20 @@ class OpenLink:
     unlocked: bool
 
 
-async def open_link(ctx: DeliveryContext, token: str, grant: str | None) -> OpenLink:
-    """The link behind `token` if it may still be used; raises LinkGone/LinkNotFound/PinLocked."""
+async def open_link(
+    ctx: DeliveryContext, token: str, grant: str | None, *, exhausted_ok: bool = False
+) -> OpenLink:
+    """The link behind `token` if it may still be used; raises LinkGone/LinkNotFound/PinLocked.
+
+    `exhausted_ok`: a link at its download limit still opens (to resume what was counted)."""
     link = await LinkRepository(ctx.db).by_token_hash(_hash(token))
     if link is None:
         raise LinkNotFound("There is no delivery at this address.")
     now = datetime.now(UTC)
     state = state_of(link, now, ctx.settings.pin_max_attempts)
-    if state in GONE_MESSAGES:
+    if state == "exhausted" and exhausted_ok:
+        pass
+    elif state in GONE_MESSAGES:
         raise LinkGone(GONE_MESSAGES[state], detail={"reason": state})
     if state == "locked":
         raise PinLocked(
@@ -251,6 +268,25 @@ async def unlock(ctx: DeliveryContext, token: str, pin: str) -> str:
     )
 
 
+VISIT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+RANGE_START = re.compile(r"^\s*bytes\s*=\s*(\d+)\s*-")
+
+
+def new_visit() -> str:
+    """A client session of a link (the page sets it as a cookie): downloads count once in it."""
+    return secrets.token_urlsafe(18)
+
+
+def valid_visit(value: str | None) -> str | None:
+    return value if value is not None and VISIT_PATTERN.match(value) else None
+
+
+def resumes_midway(byte_range: str | None) -> bool:
+    """A `Range` that starts past the first byte: the rest of a download begun before."""
+    found = RANGE_START.match(byte_range or "")
+    return found is not None and int(found.group(1)) > 0
+
+
 async def download(
     ctx: DeliveryContext,
     token: str,
@@ -259,9 +295,20 @@ async def download(
     kind: Literal["file", "archive"],
     index: int,
     client_address: str,
+    visit: str | None = None,
+    byte_range: str | None = None,
 ) -> str:
-    """Count and log one download, then a fresh short-lived presigned URL for it."""
-    opened = await open_link(ctx, token, grant)
+    """A fresh short-lived presigned URL for one file, after counting the download.
+
+    A download counts (and is charged to the link's limit, logged and announced) once per
+    file per client session of the link: the visit the page's cookie names. A later request
+    for the same file in that visit (a resume with `Range`, or the file asked again) is
+    logged on that download as a resume and costs nothing. A client that keeps no cookies
+    (a download manager, curl) resuming with a `Range` past byte 0 is matched to its own
+    download of that file by its address within `DELIVERY_VISIT_HOURS`. A link at its
+    limit still resumes what it counted.
+    """
+    opened = await open_link(ctx, token, grant, exhausted_ok=True)
     if not opened.unlocked:
         raise PinRequired("This delivery is protected by a PIN.")
     entries = opened.delivery["files" if kind == "file" else "archives"]
@@ -270,10 +317,34 @@ async def download(
     entry = entries[index - 1]
     repository = LinkRepository(ctx.db)
     link = opened.link
-    limit = link["download_limit"]
-    if limit is not None and await repository.take_slot(link["_id"], "download", limit) is None:
-        raise LinkGone(GONE_MESSAGES["exhausted"], detail={"reason": "exhausted"})
     now = datetime.now(UTC)
+    # Salted with the link id: a log can be matched per link, not reversed into addresses.
+    client_hash = _hash(f"{link['_id']}:{client_address}")[:32]
+    visit = valid_visit(visit)
+    download_id = (
+        "dl_" + _hash(f"{link['_id']}:{kind}:{index}:{visit or 'anon:' + new_visit()}")[:32]
+    )
+    resume = {"at": now, "range": (byte_range or "")[:100] or None}
+    earlier: Document | None = None
+    if visit is not None:
+        earlier = await repository.download(download_id)
+    elif resumes_midway(byte_range):
+        earlier = await repository.last_download_by(
+            link["_id"],
+            kind,
+            entry["name"],
+            client_hash,
+            since=now - timedelta(hours=ctx.settings.visit_hours),
+        )
+    if earlier is not None:
+        await repository.record_resume(earlier["_id"], resume)
+        return _presigned(ctx, entry)
+    limit = link["download_limit"]
+    slot = None
+    if limit is not None:
+        slot = await repository.take_slot(link["_id"], "download", limit)
+        if slot is None:
+            raise LinkGone(GONE_MESSAGES["exhausted"], detail={"reason": "exhausted"})
     event = ctx.event(
         DeliveryDownloaded(
             delivery_id=link["delivery_id"],
@@ -286,23 +357,36 @@ async def download(
         ),
         delivery_id=link["delivery_id"],
     )
-    download_id = f"dl_{uuid.uuid4().hex}"
-    await repository.log_download(
+    counted = await repository.log_download(
         {
             "_id": download_id,
             "delivery_id": link["delivery_id"],
             "link_id": link["_id"],
             "kind": kind,
+            "index": index,
             "file_name": entry["name"],
             "key": entry["key"],
             "bytes": entry["bytes"],
             "at": now,
-            # Salted with the link id: a log can be matched per link, not reversed into addresses.
-            "client_hash": _hash(f"{link['_id']}:{client_address}")[:32],
+            "client_hash": client_hash,
+            "visit_hash": _hash(visit)[:32] if visit is not None else None,
+            "resumes": 0,
+            "resumed": [],
+            "last_resumed_at": None,
         },
         [event],
     )
-    ctx.events_written(DOWNLOADS, download_id)
+    if counted:
+        ctx.events_written(DOWNLOADS, download_id)
+    else:
+        # The same visit asked twice at once: the other request counted it; this is a resume.
+        if slot is not None:
+            await repository.release_slot(link["_id"], "download", slot)
+        await repository.record_resume(download_id, resume)
+    return _presigned(ctx, entry)
+
+
+def _presigned(ctx: DeliveryContext, entry: Document) -> str:
     return ctx.storage.presign_get(
         ctx.settings.infra.deliveries_bucket,
         entry["key"],

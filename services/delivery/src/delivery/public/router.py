@@ -24,6 +24,9 @@ router = APIRouter(prefix="/d", tags=["public downloads"])
 
 GRANT_COOKIE = "delivery_grant"
 GrantCookie = Annotated[str | None, Cookie(alias=GRANT_COOKIE)]
+# The client session of a link: the page sets it, and each file counts once in it.
+VISIT_COOKIE = "delivery_visit"
+VisitCookie = Annotated[str | None, Cookie(alias=VISIT_COOKIE)]
 _NO_STORE = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -80,17 +83,36 @@ def _client_address(request: Request) -> str:
 
 @router.get("/{token}", response_class=HTMLResponse)
 async def delivery_page(
-    ctx: ContextDep, request: Request, token: str, grant: GrantCookie = None
+    ctx: ContextDep,
+    request: Request,
+    token: str,
+    grant: GrantCookie = None,
+    visit: VisitCookie = None,
 ) -> Response:
-    """The delivery's page: the studio's name, the files with sizes, and "download all"."""
+    """The delivery's page: the studio's name, the files with sizes, and "download all".
+
+    It starts a client session of the link (a cookie) unless one is running: a file
+    downloaded, resumed or asked again in it counts once."""
     try:
         opened = await links.open_link(ctx, token, grant)
     except StudioError as error:
         return _refusal(ctx, request, token, error)
     studio = ctx.settings.studio_name
     if not opened.unlocked:
-        return _page(pages.pin_page(studio, token, None))
-    return _page(pages.delivery_page(studio, token, opened.delivery))
+        response = _page(pages.pin_page(studio, token, None))
+    else:
+        response = _page(pages.delivery_page(studio, token, opened.delivery))
+    if links.valid_visit(visit) is None:
+        response.set_cookie(
+            VISIT_COOKIE,
+            links.new_visit(),
+            path=f"/d/{token}",
+            httponly=True,
+            samesite="lax",
+            secure=_is_https(request),
+            max_age=ctx.settings.visit_hours * 3600,
+        )
+    return response
 
 
 @router.post("/{token}/pin")
@@ -128,12 +150,20 @@ async def _download(
     request: Request,
     token: str,
     grant: str | None,
+    visit: str | None,
     kind: Literal["file", "archive"],
     index: int,
 ) -> Response:
     try:
         url = await links.download(
-            ctx, token, grant, kind=kind, index=index, client_address=_client_address(request)
+            ctx,
+            token,
+            grant,
+            kind=kind,
+            index=index,
+            client_address=_client_address(request),
+            visit=visit,
+            byte_range=request.headers.get("range"),
         )
     except StudioError as error:
         return _refusal(ctx, request, token, error)
@@ -142,15 +172,26 @@ async def _download(
 
 @router.get("/{token}/files/{index}", status_code=303)
 async def download_file(
-    ctx: ContextDep, request: Request, token: str, index: int, grant: GrantCookie = None
+    ctx: ContextDep,
+    request: Request,
+    token: str,
+    index: int,
+    grant: GrantCookie = None,
+    visit: VisitCookie = None,
 ) -> Response:
-    """One file: 303 to a fresh presigned URL (resumable with Range requests)."""
-    return await _download(ctx, request, token, grant, "file", index)
+    """One file: 303 to a fresh presigned URL (resumable with Range requests). It counts
+    once per client session of the link; a resume through this route is logged, not counted."""
+    return await _download(ctx, request, token, grant, visit, "file", index)
 
 
 @router.get("/{token}/archives/{index}", status_code=303)
 async def download_archive(
-    ctx: ContextDep, request: Request, token: str, index: int, grant: GrantCookie = None
+    ctx: ContextDep,
+    request: Request,
+    token: str,
+    index: int,
+    grant: GrantCookie = None,
+    visit: VisitCookie = None,
 ) -> Response:
     """One ZIP of the delivery ("download all"; large deliveries have several parts)."""
-    return await _download(ctx, request, token, grant, "archive", index)
+    return await _download(ctx, request, token, grant, visit, "archive", index)
