@@ -1,5 +1,7 @@
 """Deliveries without a browser: a delivery of a session's images packaged and shown with its
-files, a link issued with its URL shown once, revoked and renewed, refusals next to the form."""
+files, the client's link URL shown once in the answer that asks for the delivery, a link
+issued with its URL shown once, lives in days or hours, revoked and renewed, refusals next to
+the form."""
 
 from __future__ import annotations
 
@@ -10,14 +12,19 @@ from web_harness import WebClient, WebPlatform, html, text_of
 from kit.testing import eventually
 
 
+def _delivery_path(answer: httpx.Response) -> str:
+    """The delivery page's own address (the answer that asks for a delivery is that page)."""
+    return html(answer).css_first("link[rel=canonical]").attributes["href"] or ""
+
+
 async def _ready_delivery(studio: WebPlatform, owner: WebClient) -> str:
     seeded = await seeded_session(studio.gateway)
     made = await owner.post(
         "/deliveries",
         {"session_id": seeded.session_id, "title": "Lee family", "source": "hires"},
     )
-    assert made.status_code == 303, made.text
-    path = made.headers["location"]
+    assert made.status_code == 201, made.text
+    path = _delivery_path(made)
 
     async def ready() -> bool:
         return text_of(await owner.get(path), "#delivery-status") == "ready"
@@ -89,7 +96,9 @@ async def test_a_bad_pin_is_refused_next_to_it_and_links_are_revoked_and_renewed
     assert html(refused).css_first("#f-email").attributes["value"] == "x@example.com"
     assert len(html(await owner.get(path)).css("#links tbody tr")) == len(before)
 
-    issued = await owner.post(f"{path}/links", {"name": "Grandma", "expires_in_days": "2"})
+    issued = await owner.post(
+        f"{path}/links", {"name": "Grandma", "expires_in": "2", "expires_unit": "days"}
+    )
     assert issued.status_code == 201
     page = await owner.get(path)
     row = next(r for r in html(page).css("#links tbody tr") if "Grandma" in r.text())
@@ -121,3 +130,52 @@ async def test_a_delivery_of_a_session_delivery_does_not_know_is_refused_in_the_
     assert html(answer).css_first("#e-session_id") is not None
     assert html(answer).css_first("#f-title").attributes["value"] == "Nobody"
     assert "Nobody" not in listed.text
+
+
+async def test_the_link_url_is_shown_when_the_delivery_is_asked_for_and_can_expire_in_hours(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway)
+    made = await owner.post(
+        "/deliveries",
+        {
+            "session_id": seeded.session_id,
+            "title": "Park family",
+            "source": "hires",
+            "name": "Jo Park",
+            "expires_in": "6",
+            "expires_unit": "hours",
+        },
+    )
+    assert made.status_code == 201, made.text
+    url = html(made).css_first("#issued-url").attributes["value"] or ""
+    path = _delivery_path(made)
+    assert "/d/" in url
+    assert "Link for Jo Park" in text_of(made, "section.issued")
+    assert "Expires 6 hours after the delivery is ready" in text_of(made, "section.issued")
+
+    async def ready() -> bool:
+        return text_of(await owner.get(path), "#delivery-status") == "ready"
+
+    await eventually(ready, timeout=60, what="the delivery to be packaged", interval=0.5)
+    again = await owner.get(path)
+    assert html(again).css_first("#issued-url") is None
+    assert url not in again.text
+    async with httpx.AsyncClient() as client:
+        client_page = await client.get(url)
+    assert client_page.status_code == 200  # the URL shown at creation is the client's page
+
+    row = next(r for r in html(again).css("#links tbody tr") if "Jo Park" in r.text())
+    renew = row.css_first("form[action$='/renew']").attributes["action"] or ""
+    assert (await owner.post(renew, {"days": "3", "unit": "hours"})).status_code == 303
+    too_long = await owner.post(
+        f"{path}/links", {"name": "Guest", "expires_in": "999999", "expires_unit": "hours"}
+    )
+    assert too_long.status_code == 422
+    assert html(too_long).css_first("#e-expires_in") is not None
+    assert html(too_long).css_first("#f-expires_unit option[selected]").text() == "hours"
+    guest = await owner.post(
+        f"{path}/links", {"name": "Guest", "expires_in": "2", "expires_unit": "hours"}
+    )
+    assert guest.status_code == 201
+    assert html(guest).css_first("#issued-url") is not None

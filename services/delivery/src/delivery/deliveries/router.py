@@ -62,8 +62,8 @@ async def revoke_link(ctx: ContextDep, delivery: DeliveryDep, link_id: str) -> L
 async def renew_link(
     ctx: ContextDep, delivery: DeliveryDep, link_id: str, request: RenewRequest
 ) -> LinkOut:
-    """Extend a link's life from now (an expired link works again)."""
-    return await links.renew_link(ctx, delivery["_id"], link_id, request.days)
+    """Extend a link's life from now, by `days` or `hours` (an expired link works again)."""
+    return await links.renew_link(ctx, delivery["_id"], link_id, request)
 
 
 @router.get("/{delivery_id}/downloads", response_model=list[DownloadOut])

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from delivery.links.schemas import IssuedLink, LinkOut, LinkRequest
+from delivery.links.schemas import LinkOut, LinkRequest, PromisedLink
 
 DeliveryStatus = Literal["rendering", "pending", "packaging", "ready", "failed"]
 
@@ -62,6 +62,8 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     ready_at: datetime | None
     links: list[LinkOut] = Field(default_factory=list)
-    issued_links: list[IssuedLink] = Field(
-        default_factory=list, description="links issued by this call, with their URLs"
+    issued_links: list[PromisedLink] = Field(
+        default_factory=list,
+        description="in the answer that asks for the delivery only: each recipient's link with "
+        "its URL (it works once the delivery is ready)",
     )

@@ -18,8 +18,16 @@ from delivery.deliveries.repository import COLLECTION as deliveries_collection
 from delivery.deliveries.repository import DeliveryRepository
 from delivery.deliveries.schemas import ArchiveOut, DeliveryOut, DeliveryRequest, FileOut
 from delivery.links.repository import LinkRepository
-from delivery.links.schemas import LinkRequest
-from delivery.links.service import links_of, new_link, ready_event
+from delivery.links.schemas import LinkRequest, PromisedLink
+from delivery.links.service import (
+    lifetime_of,
+    link_url,
+    links_of,
+    new_link,
+    new_link_id,
+    new_token,
+    ready_event,
+)
 from delivery.notifications.outbox import send_link_mails
 from delivery.packaging.package import (
     Package,
@@ -59,8 +67,12 @@ def _new_delivery(
         "render_run_id": None,
         "render_keys": keys if profile_ids is not None else None,
         "source_keys": keys if profile_ids is None else [],
-        # PINs stay in clear only until the links are issued (then hashed, and removed here).
-        "recipients": [r.model_dump() for r in recipients],
+        # PINs and the links' tokens stay in clear only until the links are issued (then
+        # hashed, and removed here). The tokens are chosen now so that the studio sees each
+        # link's URL in the answer that asks for the delivery.
+        "recipients": [
+            {**r.model_dump(), "link_id": new_link_id(), "token": new_token()} for r in recipients
+        ],
         "link_expiry_days": link_expiry_days,
         "files": [],
         "archives": [],
@@ -101,9 +113,10 @@ async def request_delivery(ctx: DeliveryContext, request: DeliveryRequest) -> De
     )
     repository = DeliveryRepository(ctx.db)
     await repository.insert(document)
+    promised = promised_links(ctx, document)
     if request.profile_ids is None:
         wake_packager(ctx)
-        return delivery_out(document)
+        return delivery_out(document, promised)
     # Stored first, so the run's outcome always finds its delivery, however fast it comes.
     try:
         run_id = await start_render_run(
@@ -117,7 +130,26 @@ async def request_delivery(ctx: DeliveryContext, request: DeliveryRequest) -> De
         await repository.delete_rendering(document["_id"])
         raise
     await repository.set_render_run(document["_id"], run_id)
-    return delivery_out(await get_delivery(ctx, document["_id"]))
+    return delivery_out(await get_delivery(ctx, document["_id"]), promised)
+
+
+def promised_links(ctx: DeliveryContext, delivery: Document) -> list[PromisedLink]:
+    """The links a new delivery will issue, with their URLs (shown in this answer only)."""
+    promised = []
+    for recipient in delivery["recipients"]:
+        request = LinkRequest.model_validate(recipient)
+        promised.append(
+            PromisedLink(
+                id=recipient["link_id"],
+                url=link_url(ctx, recipient["token"]),
+                recipient_email=request.email,
+                recipient_name=request.name,
+                pin_required=request.pin is not None,
+                download_limit=request.download_limit,
+                lifetime_hours=lifetime_of(ctx, delivery, request).total_seconds() / 3600,
+            )
+        )
+    return promised
 
 
 async def deliver_run(ctx: DeliveryContext, run: RunCompleted) -> bool:
@@ -200,8 +232,9 @@ async def list_deliveries(
     ]
 
 
-def delivery_out(delivery: Document) -> DeliveryOut:
+def delivery_out(delivery: Document, issued: list[PromisedLink] | None = None) -> DeliveryOut:
     return DeliveryOut(
+        issued_links=issued or [],
         id=delivery["_id"],
         session_id=delivery.get("session_id"),
         run_id=delivery.get("run_id"),
@@ -316,7 +349,15 @@ async def _publish(ctx: DeliveryContext, delivery: Document, package: Package) -
     }
     ready = {**delivery, **fields}
     issued_links = [
-        new_link(ctx, ready, LinkRequest.model_validate(r), now) for r in delivery["recipients"]
+        new_link(
+            ctx,
+            ready,
+            LinkRequest.model_validate(r),
+            now,
+            token=r.get("token"),
+            link_id=r.get("link_id"),
+        )
+        for r in delivery["recipients"]
     ]
     # Links are invisible until their delivery is ready, so inserting them first is safe; those
     # of an earlier attempt that died before publishing go first (never shown, never mailed).
@@ -324,7 +365,13 @@ async def _publish(ctx: DeliveryContext, delivery: Document, package: Package) -
     for link, _ in issued_links:
         link["claim"] = delivery["claim"]
     await links.delete_unpublished(delivery["_id"], delivery["claim"])
-    await links.insert_many([link for link, _ in issued_links])
+    try:
+        await links.insert_many([link for link, _ in issued_links])
+    except DuplicateKeyError:
+        # The links' ids are fixed when the delivery is asked for: an earlier attempt that lost
+        # its claim wrote them meanwhile. Its copies go, and this attempt's are written.
+        await links.delete_unpublished(delivery["_id"], delivery["claim"])
+        await links.insert_many([link for link, _ in issued_links])
     events = [ready_event(ctx, ready, link, token) for link, token in issued_links]
     if await DeliveryRepository(ctx.db).mark_ready(
         delivery["_id"], delivery["claim"], fields, events

@@ -22,6 +22,7 @@ from delivery.links.schemas import (
     LinkOut,
     LinkRequest,
     LinkState,
+    RenewRequest,
     ResumeOut,
 )
 from delivery.notifications.outbox import pending_mail_fields, send_link_mails
@@ -46,17 +47,36 @@ def _pin_hash(salt: str, pin: str) -> str:
     return hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), 100_000).hex()
 
 
-def new_link(
-    ctx: DeliveryContext, delivery: Document, request: LinkRequest, now: datetime
-) -> tuple[Document, str]:
-    """A link document (only the token's hash is kept) and its token, shown once."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    salt = secrets.token_hex(16)
-    days = (
-        request.expires_in_days or delivery.get("link_expiry_days") or ctx.settings.link_expiry_days
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_link_id() -> str:
+    return f"lnk_{uuid.uuid4().hex}"
+
+
+def lifetime_of(ctx: DeliveryContext, delivery: Document, request: LinkRequest) -> timedelta:
+    """A link's life: as asked (days or hours), else the delivery's, else the studio's."""
+    return request.lifetime() or timedelta(
+        days=delivery.get("link_expiry_days") or ctx.settings.link_expiry_days
     )
+
+
+def new_link(
+    ctx: DeliveryContext,
+    delivery: Document,
+    request: LinkRequest,
+    now: datetime,
+    *,
+    token: str | None = None,
+    link_id: str | None = None,
+) -> tuple[Document, str]:
+    """A link document (only the token's hash is kept) and its token, shown once; the token
+    and id are the ones promised when the delivery was asked for, if it was."""
+    token = token or new_token()
+    salt = secrets.token_hex(16)
     document: Document = {
-        "_id": f"lnk_{uuid.uuid4().hex}",
+        "_id": link_id or new_link_id(),
         "delivery_id": delivery["_id"],
         "session_id": delivery.get("session_id"),
         "token_hash": _hash(token),
@@ -66,7 +86,7 @@ def new_link(
         "pin_hash": _pin_hash(salt, request.pin) if request.pin else None,
         "grants": [],
         "download_limit": request.download_limit,
-        "expires_at": now + timedelta(days=days),
+        "expires_at": now + lifetime_of(ctx, delivery, request),
         "revoked_at": None,
         "expired_notified": False,
         "created_at": now,
@@ -171,14 +191,17 @@ async def revoke_link(ctx: DeliveryContext, delivery_id: str, link_id: str) -> L
 
 
 async def renew_link(
-    ctx: DeliveryContext, delivery_id: str, link_id: str, days: int | None
+    ctx: DeliveryContext, delivery_id: str, link_id: str, request: RenewRequest
 ) -> LinkOut:
-    """A new expiry counted from now; a revoked link stays revoked."""
+    """A new expiry counted from now (days or hours); a revoked link stays revoked."""
     link = await _studio_link(ctx, delivery_id, link_id)
     if link["revoked_at"] is not None:
         raise InvalidTransition("A revoked link cannot be renewed; issue a new one.")
     now = datetime.now(UTC)
-    expires = now + timedelta(days=days or ctx.settings.link_expiry_days)
+    if request.hours is not None:
+        expires = now + timedelta(hours=request.hours)
+    else:
+        expires = now + timedelta(days=request.days or ctx.settings.link_expiry_days)
     updated = await LinkRepository(ctx.db).set_fields(
         link["_id"], {"revoked_at": None}, {"expires_at": expires, "expired_notified": False}
     )

@@ -1,9 +1,10 @@
-"""Deliveries: packaged images for a client, their links (PIN, expiry, download limit),
-revoking and renewing them, and the download log.
+"""Deliveries: packaged images for a client, their links (PIN, expiry in days or hours,
+download limit), revoking and renewing them, and the download log with its resumes.
 
-A link's URL exists only in delivery's answer that issues it (only its hash is stored), so
-the page that issues a link shows the URL right there, once, with a copy button; it is never
-put in a redirect or read back later.
+A link's URL exists only in delivery's answer that issues it (only its hash is stored): the
+answer that asks for a delivery (its recipients' links) or that issues a further link. So the
+page that asks shows the URL right there, once, with a copy button; it is never put in a
+redirect or read back later.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ DELIVERY = "/api/delivery/deliveries"
 RENDER = "/api/render"
 STEP = 25
 WORKING = ("rendering", "pending", "packaging")
-LINK_FIELDS = ("email", "name", "pin", "download_limit", "expires_in_days")
+LINK_FIELDS = ("email", "name", "pin", "download_limit", "expires_in", "expires_unit")
+# Delivery's names for a link's life, by the form's unit; both show next to `expires_in`.
+EXPIRY_FIELDS = {"days": "expires_in_days", "hours": "expires_in_hours"}
 
 
 def _redirect(path: str) -> RedirectResponse:
@@ -39,13 +42,43 @@ def _whole_or_text(text: str) -> int | str:
 def link_request(form: Any) -> dict[str, Any]:
     """Delivery's link body from the link fields of a form (empty fields left out)."""
     body: dict[str, Any] = {}
-    for name in LINK_FIELDS:
+    for name in ("email", "name", "pin"):
         value = form_value(form, name)
         if value:
-            body[name] = (
-                _whole_or_text(value) if name in ("download_limit", "expires_in_days") else value
-            )
+            body[name] = value
+    if limit := form_value(form, "download_limit"):
+        body["download_limit"] = _whole_or_text(limit)
+    if expires := form_value(form, "expires_in"):
+        unit = form_value(form, "expires_unit")
+        body[EXPIRY_FIELDS.get(unit, "expires_in_days")] = _whole_or_text(expires)
     return body
+
+
+def lifetime_text(hours: float) -> str:
+    """A link's life in words: "2 hours", "30 days", "1 day 6 hours"."""
+    whole = round(hours)
+    days, rest = divmod(whole, 24)
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    if rest or not parts:
+        parts.append(f"{rest} hour{'s' if rest != 1 else ''}")
+    return " ".join(parts)
+
+
+def _shown(link: dict[str, Any]) -> dict[str, Any]:
+    if "lifetime_hours" in link:
+        return {**link, "lifetime": lifetime_text(float(link["lifetime_hours"]))}
+    return link
+
+
+def link_problems(error: GatewayError) -> dict[str, str]:
+    """Delivery's field problems, named as the form's fields."""
+    problems = error.field_problems()
+    for api_name in (*EXPIRY_FIELDS.values(), "days", "hours"):
+        if api_name in problems:
+            problems["expires_in" if api_name.startswith("expires") else "days"] = problems.pop(
+                api_name
+            )
+    return problems
 
 
 @router.get("/deliveries")
@@ -89,6 +122,7 @@ async def new_delivery(page: PageDep, session_id: str = "", run_id: str = "") ->
 
 @router.post("/deliveries", response_model=None)
 async def create_delivery(page: PageDep, request: Request) -> Response:
+    """Ask for a delivery; the answer shows the recipient's link URL this once (no redirect)."""
     form = await request.form()
     typed = {
         name: form_value(form, name)
@@ -124,9 +158,11 @@ async def create_delivery(page: PageDep, request: Request) -> Response:
             typed,
             status_code=error.status,
             error=error.message,
-            problems=error.field_problems(),
+            problems=link_problems(error),
         )
-    return _redirect(f"/deliveries/{made['id']}")
+    return await _delivery_page(
+        page, made["id"], status_code=201, issued_links=made.get("issued_links") or []
+    )
 
 
 async def _delivery_page(
@@ -135,6 +171,7 @@ async def _delivery_page(
     *,
     status_code: int = 200,
     issued: dict[str, Any] | None = None,
+    issued_links: list[dict[str, Any]] | None = None,
     link_error: str | None = None,
     link_problems: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
@@ -152,7 +189,7 @@ async def _delivery_page(
         delivery=delivery,
         downloads=downloads,
         working=WORKING,
-        issued=issued,
+        issued=[_shown(link) for link in ([issued] if issued else issued_links or [])],
         link_error=link_error,
         link_problems=link_problems or {},
         link_errors=link_errors or {},
@@ -181,7 +218,7 @@ async def issue_link(page: PageDep, delivery_id: str, request: Request) -> Respo
             delivery_id,
             status_code=error.status,
             link_error=error.message,
-            link_problems=error.field_problems(),
+            link_problems=link_problems(error),
             typed={name: form_value(form, name) for name in LINK_FIELDS},
         )
     return await _delivery_page(page, delivery_id, status_code=201, issued=issued)
@@ -197,7 +234,8 @@ async def change_link(
     body: dict[str, Any] = {}
     days = form_value(form, "days")
     if action == "renew" and days:
-        body["days"] = _whole_or_text(days)
+        unit = "hours" if form_value(form, "unit") == "hours" else "days"
+        body[unit] = _whole_or_text(days)
     try:
         await page.gateway.send("POST", f"{DELIVERY}/{delivery_id}/links/{link_id}/{action}", body)
     except GatewayError as error:
