@@ -24,6 +24,8 @@ class DeliverySettings(ServiceSettings):
 
     # Deliveries rendered through named profiles first: render's API (contract B).
     render_url: str = "http://127.0.0.1:8003"
+    # A session's groups and selections: workflow's API (its render sets, contract A).
+    workflow_url: str = "http://127.0.0.1:8002"
 
     # Links
     link_expiry_days: int = Field(default=30, ge=1, le=3650)

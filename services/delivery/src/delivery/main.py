@@ -14,6 +14,7 @@ from delivery.deliveries import repository as deliveries_repository
 from delivery.deliveries.rendering import close_render_http
 from delivery.deliveries.router import router as deliveries_router
 from delivery.deliveries.service import packager_loop
+from delivery.deliveries.workflow_images import close_workflow_http
 from delivery.links import repository as links_repository
 from delivery.links.service import sweep_expired
 from delivery.notifications.outbox import mail_sweeper
@@ -70,6 +71,10 @@ async def _close_render_http(platform: Platform) -> None:
     await close_render_http(context_of(platform))
 
 
+async def _close_workflow_http(platform: Platform) -> None:
+    await close_workflow_http(context_of(platform))
+
+
 def service_spec(settings: DeliverySettings) -> ServiceSpec:
     return ServiceSpec(
         title="Delivery",
@@ -80,7 +85,7 @@ def service_spec(settings: DeliverySettings) -> ServiceSpec:
         topics=[contracts.TOPIC],
         buckets=[settings.infra.images_bucket, settings.infra.deliveries_bucket],
         on_start=[start_background_work],
-        on_stop=[stop_background_work, _close_render_http],
+        on_stop=[stop_background_work, _close_render_http, _close_workflow_http],
     )
 
 

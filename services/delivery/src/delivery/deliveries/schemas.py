@@ -21,6 +21,21 @@ class DeliveryRequest(BaseModel):
     folder: Literal["hires", "retouched"] | None = Field(
         default=None, description="every image of the session's folder, when `keys` is absent"
     )
+    group_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="the images of this workflow group of the session, in the group's order "
+        "(each as its retouched file when it has one), instead of `keys` or `folder`",
+    )
+    selection: Literal["selected", "not_selected", "undecided"] | None = Field(
+        default=None,
+        description="the session's images rated so in workflow (`selected`: the client's "
+        "selection); with `group_id`, the group's images rated so",
+    )
+    min_stars: int | None = Field(
+        default=None, ge=0, le=5, description="with `selection` or `group_id`, or alone"
+    )
     profile_ids: list[str] | None = Field(
         default=None,
         min_length=1,

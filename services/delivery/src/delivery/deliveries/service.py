@@ -17,6 +17,7 @@ from delivery.deliveries.rendering import delivery_id_of, start_render_run
 from delivery.deliveries.repository import COLLECTION as deliveries_collection
 from delivery.deliveries.repository import DeliveryRepository
 from delivery.deliveries.schemas import ArchiveOut, DeliveryOut, DeliveryRequest, FileOut
+from delivery.deliveries.workflow_images import chosen_keys
 from delivery.links.repository import LinkRepository
 from delivery.links.schemas import LinkRequest, PromisedLink
 from delivery.links.service import (
@@ -84,7 +85,45 @@ def _new_delivery(
 async def request_delivery(ctx: DeliveryContext, request: DeliveryRequest) -> DeliveryOut:
     """Queue a delivery of a session's images; it is packaged in the background."""
     prefix = f"sessions/{request.session_id}/"
-    if request.keys is not None:
+    from_workflow = (
+        request.group_id is not None
+        or request.selection is not None
+        or request.min_stars is not None
+    )
+    named = [
+        name
+        for name, given in (
+            ("keys", request.keys is not None),
+            ("folder", request.folder is not None),
+            ("group_id or selection", from_workflow),
+        )
+        if given
+    ]
+    if len(named) > 1:
+        raise Unprocessable(
+            f"Name the images one way: {' or '.join(named)}, not both.",
+            detail={"given": named},
+        )
+    if from_workflow:
+        keys = await chosen_keys(
+            ctx,
+            request.session_id,
+            group_id=request.group_id,
+            selection=request.selection,
+            min_stars=request.min_stars,
+        )
+        foreign = [k for k in keys if not k.startswith(prefix)]
+        if foreign:  # workflow's keys are the session's: anything else is a bug to surface
+            raise Unprocessable(
+                "Workflow named images of another session.", detail={"keys": foreign[:20]}
+            )
+        if not keys:
+            what = "group" if request.group_id is not None else "selection"
+            raise Unprocessable(
+                f"The session's {what} has no images to deliver.",
+                detail={"group_id": request.group_id, "selection": request.selection},
+            )
+    elif request.keys is not None:
         keys = list(dict.fromkeys(request.keys))
         foreign = [k for k in keys if not k.startswith(prefix) or ".." in k]
         if foreign:
@@ -100,7 +139,9 @@ async def request_delivery(ctx: DeliveryContext, request: DeliveryRequest) -> De
                 detail={"folder": request.folder},
             )
     else:
-        raise Unprocessable("Name the images: `keys`, or a `folder` of the session.")
+        raise Unprocessable(
+            "Name the images: `keys`, a `folder` of the session, a `group_id` or a `selection`."
+        )
     document = _new_delivery(
         delivery_id=f"dlv_{uuid.uuid4().hex}",
         session_id=request.session_id,

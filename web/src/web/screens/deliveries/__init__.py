@@ -113,10 +113,19 @@ async def _new_page(
 
 
 @router.get("/deliveries/new")
-async def new_delivery(page: PageDep, session_id: str = "", run_id: str = "") -> HTMLResponse:
-    source = "run" if run_id else "hires"
+async def new_delivery(
+    page: PageDep, session_id: str = "", run_id: str = "", group_id: str = ""
+) -> HTMLResponse:
+    source = "run" if run_id else "group" if group_id else "hires"
     return await _new_page(
-        page, {"session_id": session_id, "run_id": run_id, "source": source, "title": ""}
+        page,
+        {
+            "session_id": session_id,
+            "run_id": run_id,
+            "group_id": group_id,
+            "source": source,
+            "title": "",
+        },
     )
 
 
@@ -126,13 +135,17 @@ async def create_delivery(page: PageDep, request: Request) -> Response:
     form = await request.form()
     typed = {
         name: form_value(form, name)
-        for name in ("session_id", "title", "source", "run_id", *LINK_FIELDS)
+        for name in ("session_id", "title", "source", "run_id", "group_id", *LINK_FIELDS)
     }
     body: dict[str, Any] = {"session_id": typed["session_id"]}
     if typed["title"]:
         body["title"] = typed["title"]
     try:
-        if typed["source"] == "run":
+        if typed["source"] == "group":
+            body["group_id"] = typed["group_id"]
+        elif typed["source"] == "selected":
+            body["selection"] = "selected"
+        elif typed["source"] == "run":
             run = await page.gateway.get(f"{RENDER}/runs/{typed['run_id']}")
             keys = [o["key"] for o in run.get("outputs", []) if o.get("key")]
             if not keys:
