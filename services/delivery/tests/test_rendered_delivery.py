@@ -22,6 +22,7 @@ from pymongo import AsyncMongoClient
 
 from delivery.consumers import subscriptions
 from delivery.deliveries.rendering import CALLER, HTTP_KEY
+from delivery.deliveries.stalls import sweep_stalled_renders
 from kit.events.consumer import EventConsumer
 from kit.events.contracts.render import TOPIC as RENDER_TOPIC
 from kit.events.kafka import EventPublisher
@@ -250,3 +251,75 @@ async def test_render_out_of_reach_answers_503_and_keeps_no_delivery(
         assert answer.status_code == 503
         assert answer.json()["error"] == "service_unavailable"
         assert (await service.http.get("/deliveries")).json() == []
+
+
+async def test_a_delivery_left_rendering_is_re_driven_once_then_failed_with_a_reason(
+    delivery_service: Any, unique: str
+) -> None:
+    session = f"s-{unique}"
+    # The test sweeps itself: the API process's sweep waits an hour between its passes.
+    async with delivery_service(rendering_stall_seconds=1, rendering_sweep_seconds=3600) as service:
+        keys = [f"sessions/{session}/hires/IMG_{i:04d}.jpg" for i in range(2)]
+        for i, key in enumerate(keys):
+            await service.ctx.storage.put(
+                service.infra.images_bucket, key, photo(i), content_type="image/jpeg"
+            )
+        async with render_service(unique, service.infra) as render:
+            wire(service, render)
+            web = await render.profile(name="Web", purpose="proof", size={"long_edge_px": 200})
+
+            async def asked() -> Document:
+                answer = await service.http.post(
+                    "/deliveries",
+                    json={"session_id": session, "keys": keys, "profile_ids": [web["id"]]},
+                )
+                assert answer.status_code == 202, answer.text
+                made: Document = answer.json()
+                return made
+
+            # 1. Render finished the run, but its event never reached delivery (no consumer
+            # runs here): the delivery is left `rendering`.
+            lost = await asked()
+
+            async def run_done() -> bool:
+                run = (await render.http.get(f"/runs/{lost['render_run_id']}")).json()
+                return bool(run["status"] == "completed")
+
+            await eventually(run_done, timeout=90, what="render to finish the run")
+            await asyncio.sleep(1.1)  # the stall time passes
+            assert (await service.http.get(f"/deliveries/{lost['id']}")).json()[
+                "status"
+            ] == "rendering"
+            assert await sweep_stalled_renders(service.ctx) >= 1
+            packaged = await service.settled(lost["id"])
+            assert packaged["status"] == "ready"
+            assert len(packaged["files"]) == 2
+
+            # 2. The process died before render answered: no run. Render is asked again, once.
+            orphan = await asked()
+            await service.ctx.db["deliveries"].update_one(
+                {"_id": orphan["id"]}, {"$set": {"render_run_id": None}}
+            )
+            await asyncio.sleep(1.1)
+            await sweep_stalled_renders(service.ctx)
+            again = (await service.http.get(f"/deliveries/{orphan['id']}")).json()
+            assert again["status"] == "rendering"
+            assert again["render_run_id"] not in (None, orphan["render_run_id"])
+            stored = await service.ctx.db["deliveries"].find_one({"_id": orphan["id"]})
+            assert stored is not None
+            assert stored["render_asks"] == 2
+
+            # 3. Render loses that run too (it knows no such run now): the second stall fails
+            # the delivery, saying why; a later sweep leaves it be.
+            await service.ctx.db["deliveries"].update_one(
+                {"_id": orphan["id"]}, {"$set": {"render_run_id": "run_lost"}}
+            )
+            await asyncio.sleep(1.1)
+            await sweep_stalled_renders(service.ctx)
+            failed = (await service.http.get(f"/deliveries/{orphan['id']}")).json()
+            assert failed["status"] == "failed"
+            assert failed["failure"].startswith("Rendering made no progress for 1 s")
+            assert "run_lost" in failed["failure"]
+            assert await sweep_stalled_renders(service.ctx) == 0
+            [event] = await service.events(orphan["id"], "delivery.delivery.failed.v1")
+            assert event["data"]["reason"] == failed["failure"]

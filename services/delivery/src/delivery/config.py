@@ -50,6 +50,10 @@ class DeliverySettings(ServiceSettings):
     background_work: bool = True
     packaging_poll_seconds: float = 2.0
     expiry_sweep_seconds: float = 60.0
+    # A delivery `rendering` with no progress (render's run neither advancing nor ending) for
+    # this long is re-asked of render once, then failed with the reason; swept this often.
+    rendering_stall_seconds: float = Field(default=1800.0, ge=1)
+    rendering_sweep_seconds: float = Field(default=60.0, gt=0)
 
     # Mail: links are emailed to their recipient when smtp_host is set, from the link's stored
     # state (an outbox): sent at once, else by a sweep in the API process every

@@ -14,6 +14,7 @@ from delivery.deliveries import repository as deliveries_repository
 from delivery.deliveries.rendering import close_render_http
 from delivery.deliveries.router import router as deliveries_router
 from delivery.deliveries.service import packager_loop
+from delivery.deliveries.stalls import stall_sweeper
 from delivery.deliveries.workflow_images import close_workflow_http
 from delivery.links import repository as links_repository
 from delivery.links.service import sweep_expired
@@ -52,6 +53,7 @@ async def start_background_work(platform: Platform) -> None:
     tasks = [
         asyncio.create_task(packager_loop(ctx, wake), name="delivery-packager"),
         asyncio.create_task(_expiry_sweeper(platform), name="delivery-expiry-sweep"),
+        asyncio.create_task(stall_sweeper(ctx), name="delivery-rendering-stall-sweep"),
     ]
     if settings.smtp_host is not None:
         tasks.append(asyncio.create_task(mail_sweeper(ctx), name="delivery-mail-sweep"))

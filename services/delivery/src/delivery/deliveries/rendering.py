@@ -77,6 +77,23 @@ async def start_render_run(
     )
 
 
+async def read_render_run(ctx: DeliveryContext, run_id: str) -> dict[str, Any] | None:
+    """Render's view of a run (status, `done` of `total`, outputs, error); None if render
+    knows no such run. Render out of reach raises ServiceUnavailable."""
+    try:
+        answer = await render_http(ctx).get(f"/runs/{run_id}")
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable(
+            "The render service cannot be reached.", detail={"render": type(exc).__name__}
+        ) from exc
+    if answer.status_code == 404:
+        return None
+    if answer.status_code != 200:
+        raise BadGateway(f"The render service answered {answer.status_code}.")
+    run: dict[str, Any] = answer.json()
+    return run
+
+
 def _error_body(answer: httpx.Response) -> dict[str, Any]:
     try:
         body = answer.json()

@@ -77,6 +77,22 @@ class DeliveryRepository:
             {"_id": delivery_id, "render_run_id": None}, {"$set": {"render_run_id": run_id}}
         )
 
+    async def rendering(self, limit: int) -> list[Document]:
+        """Deliveries waiting for render, oldest first."""
+        cursor = self._deliveries.find({"status": "rendering"}, {"_outbox": 0, "recipients": 0})
+        return await cursor.sort("created_at", 1).limit(limit).to_list()
+
+    async def claim_stalled(
+        self, delivery_id: str, seen_at: datetime | None, fields: dict[str, Any]
+    ) -> bool:
+        """Take a stalled delivery for one re-drive: only if nobody moved it since `seen_at`
+        (another process's sweep, or render's answer)."""
+        result = await self._deliveries.update_one(
+            {"_id": delivery_id, "status": "rendering", "render_progress_at": seen_at},
+            {"$set": fields},
+        )
+        return result.modified_count == 1
+
     async def rendered(self, delivery_id: str, run_id: str, keys: list[str]) -> bool:
         """The render run ended well: its outputs are the files to package (once)."""
         result = await self._deliveries.update_one(

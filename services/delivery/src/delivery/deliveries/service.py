@@ -56,6 +56,7 @@ def _new_delivery(
     link_expiry_days: int | None,
     profile_ids: list[str] | None = None,
 ) -> Document:
+    now = datetime.now(UTC)
     return {
         "_id": delivery_id,
         "session_id": session_id,
@@ -66,6 +67,10 @@ def _new_delivery(
         "failure": None,
         "profile_ids": profile_ids,
         "render_run_id": None,
+        # When render last showed progress (asked, run advancing): the stall sweep's clock.
+        "render_progress_at": now if profile_ids is not None else None,
+        "render_asks": 1 if profile_ids is not None else 0,
+        "render_done": 0,
         "render_keys": keys if profile_ids is not None else None,
         "source_keys": keys if profile_ids is None else [],
         # PINs and the links' tokens stay in clear only until the links are issued (then
@@ -77,7 +82,7 @@ def _new_delivery(
         "link_expiry_days": link_expiry_days,
         "files": [],
         "archives": [],
-        "created_at": datetime.now(UTC),
+        "created_at": now,
         "ready_at": None,
     }
 

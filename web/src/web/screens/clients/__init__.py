@@ -39,6 +39,20 @@ DELIVERIES = "/api/delivery/deliveries"
 DELIVERY_SESSIONS = 10
 PAGE_SIZE = 25
 SEARCH = ("name", "email", "phone", "postal_code", "organization")
+CONSENT_FILTERS = {"": "Any", "true": "Given", "false": "Not given"}
+# How consent was given or withdrawn, as booking names it (its `ConsentMethod`).
+CONSENT_METHODS = {
+    "in_person": "In person",
+    "paper_form": "Paper form",
+    "web_form": "Web form",
+    "online_booking": "Online booking",
+    "email": "By email",
+    "phone": "By phone",
+    "import": "Imported",
+    "unsubscribe": "Asked to unsubscribe",
+    "staff_entry": "Recorded by the studio",
+    "other": "Other",
+}
 SORTS = {
     "last_name": "Last name",
     "first_name": "First name",
@@ -60,12 +74,16 @@ FIELDS = (
     "country",
     "tags",
     "notes",
+    "marketing_consent_method",
+    "marketing_consent_note",
 )
 
 
 def _criteria(request: Request) -> dict[str, str]:
     query = request.query_params
     criteria = {name: query.get(name, "").strip() for name in SEARCH}
+    consent = query.get("marketing_consent", "")
+    criteria["marketing_consent"] = consent if consent in CONSENT_FILTERS else ""
     sort = query.get("sort", "last_name")
     criteria["sort"] = sort if sort in SORTS else "last_name"
     return criteria
@@ -97,6 +115,7 @@ async def clients(page: PageDep) -> HTMLResponse:
     values = {
         "criteria": criteria,
         "sorts": SORTS,
+        "consent_filters": CONSENT_FILTERS,
         "found": found["items"],
         "total": total,
         "number": number,
@@ -150,6 +169,9 @@ def _form_of(client: dict[str, Any]) -> dict[str, str]:
         "country": address.get("country") or "",
         "tags": ", ".join(client.get("tags") or []),
         "notes": client.get("notes") or "",
+        # How a consent change came about describes the change, so it starts blank.
+        "marketing_consent_method": "",
+        "marketing_consent_note": "",
     }
 
 
@@ -166,6 +188,11 @@ def _body_of(form: dict[str, str], consent: bool) -> dict[str, Any]:
         "tags": [t.strip() for t in form["tags"].replace(";", ",").split(",") if t.strip()],
         "notes": form["notes"] or None,
         "marketing_consent": consent,
+        **{
+            name: form[name]
+            for name in ("marketing_consent_method", "marketing_consent_note")
+            if form.get(name)
+        },
     }
 
 
@@ -195,6 +222,7 @@ async def new_client(page: PageDep) -> HTMLResponse:
     return page.render(
         "clients/new.html",
         form=dict.fromkeys(FIELDS, ""),
+        consent_methods=CONSENT_METHODS,
         consent=False,
         errors={},
         message=None,
@@ -225,6 +253,7 @@ async def create_client(page: PageDep) -> HTMLResponse | RedirectResponse:
             "clients/new.html",
             status_code=error.status if error.status < 500 else 422,
             form=form,
+            consent_methods=CONSENT_METHODS,
             consent=consent,
             errors=_problems(error),
             message=error.message,
@@ -284,6 +313,7 @@ async def _merge_typed_into(
             "clients/new.html",
             status_code=error.status,
             form=form,
+            consent_methods=CONSENT_METHODS,
             consent=consent,
             errors=_problems(error),
             message=error.message,
@@ -350,6 +380,8 @@ def _outcome(request: Request) -> str | None:
     query = request.query_params
     if query.get("saved") == "1":
         return "Saved."
+    if query.get("unsubscribed") == "1":
+        return "Unsubscribed: marketing consent withdrawn."
     if query.get("filled"):
         return f"Merged what was typed into this client: {query['filled'][:200]}."
     if query.get("merged"):
@@ -367,6 +399,7 @@ async def client_record(page: PageDep, client_id: str) -> HTMLResponse:
         "clients/client.html",
         client=client,
         form=_form_of(client),
+        consent_methods=CONSENT_METHODS,
         consent=bool(client.get("marketing_consent")),
         errors={},
         message=None,
@@ -399,6 +432,7 @@ async def edit_client(page: PageDep, client_id: str) -> HTMLResponse | RedirectR
             status_code=error.status if error.status < 500 else 422,
             client=client,
             form=form,
+            consent_methods=CONSENT_METHODS,
             consent=consent,
             errors=_problems(error),
             message=error.message,
@@ -409,3 +443,38 @@ async def edit_client(page: PageDep, client_id: str) -> HTMLResponse | RedirectR
             **await _related(page, client_id),
         )
     return RedirectResponse(f"/clients/{client_id}?saved=1", status_code=303)
+
+
+@router.post("/clients/{client_id}/unsubscribe", response_model=None)
+async def unsubscribe_client(page: PageDep, client_id: str) -> HTMLResponse | RedirectResponse:
+    """The client asked to stop marketing: booking records the withdrawal (when, how)."""
+    page.require(STUDIO_ROLES)
+    submitted = await page.request.form()
+    method = form_value(submitted, "method")
+    note = form_value(submitted, "note")
+    body = {"method": method if method in CONSENT_METHODS else "unsubscribe"}
+    if note:
+        body["note"] = note
+    try:
+        await page.gateway.send("POST", f"{CLIENTS}/{client_id}/unsubscribe", body)
+    except GatewayError as error:
+        if error.status >= 500:
+            raise
+        client = await page.gateway.get(f"{CLIENTS}/{client_id}")
+        return page.render(
+            "clients/client.html",
+            status_code=error.status,
+            client=client,
+            form=_form_of(client),
+            consent_methods=CONSENT_METHODS,
+            consent=bool(client.get("marketing_consent")),
+            errors={},
+            message=None,
+            consent_message=error.message,
+            duplicate=None,
+            can_write=True,
+            saved=None,
+            name_of=name_of,
+            **await _related(page, client_id),
+        )
+    return RedirectResponse(f"/clients/{client_id}?unsubscribed=1", status_code=303)

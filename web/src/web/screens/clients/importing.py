@@ -44,6 +44,7 @@ TARGETS = {
     "tags": "Tags",
     "notes": "Notes",
     "marketing_consent": "Marketing consent (yes/no)",
+    "marketing_consent_at": "Marketing consent given on (date)",
 }
 ENCODINGS = {
     "": "Find out from the file",
