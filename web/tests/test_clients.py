@@ -263,8 +263,9 @@ async def test_the_record_lists_the_clients_invoices_and_deliveries(
         "/deliveries",
         {"session_id": seeded.session_id, "title": "Record family", "source": "hires"},
     )
-    assert delivery.status_code == 303, delivery.text
-    delivery_path = delivery.headers["location"]
+    # The answer to the new-delivery form is the delivery's page (it shows the link's URL).
+    assert delivery.status_code == 201, delivery.text
+    delivery_path = html(delivery).css_first("link[rel=canonical]").attributes["href"]
 
     record = await owner.get(f"/clients/{seeded.client_id}")
 
