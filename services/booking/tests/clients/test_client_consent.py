@@ -187,6 +187,7 @@ async def test_an_import_sets_consent_from_its_mapped_columns(booking: httpx.Asy
         "/clients/import",
         files={"file": ("clients.csv", buffer.getvalue().encode(), "text/csv")},
         data={"mapping": json.dumps(mapping)},
+        headers={"X-User-Id": "importer-ida", "X-User-Role": "staff"},
     )
     assert report.status_code == 200, report.text
     outcomes = report.json()["outcomes"]
@@ -201,5 +202,6 @@ async def test_an_import_sets_consent_from_its_mapped_columns(booking: httpx.Asy
     assert (dora["marketing_consent"], dora["marketing_consent_method"]) == (True, "import")
     assert dora["marketing_consent_at"].startswith("2025-03-01T00:00:00")
     assert (eli["marketing_consent"], eli["marketing_consent_history"]) == (False, [])
+    assert dora["marketing_consent_history"][0]["by"] == "importer-ida"
     assert gus["marketing_consent_method"] == "import"
     assert datetime.fromisoformat(gus["marketing_consent_at"]) >= started  # when imported

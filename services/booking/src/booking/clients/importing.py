@@ -640,10 +640,12 @@ class ClientImporter:
         dry_run: bool,
         allow_duplicates: bool = False,
         progress: Callable[[list[RowOutcome]], Awaitable[None]] | None = None,
+        by: str | None = None,
     ) -> ImportReport:
         """Import `table`; likely duplicates are skipped unless `allow_duplicates`, in which
         case they are created and their report entry still names what they match.
-        `progress` is told the outcomes so far after each chunk."""
+        `progress` is told the outcomes so far after each chunk; `by` (who imports) is
+        recorded with the consent the rows give."""
         header, _, _ = await asyncio.to_thread(table.check)
         columns = column_positions(header, mapping)
         rows = table.rows()
@@ -666,6 +668,7 @@ class ClientImporter:
                     seen,
                     dry_run=dry_run,
                     allow_duplicates=allow_duplicates,
+                    by=by,
                 )
             )
             if progress is not None:
@@ -694,6 +697,7 @@ class ClientImporter:
         *,
         dry_run: bool,
         allow_duplicates: bool,
+        by: str | None,
     ) -> list[RowOutcome]:
         parsed = [(number, parse_row(cells, columns)) for number, cells in chunk]
         labels = {number: row_label(cells, columns) for number, cells in chunk}
@@ -706,7 +710,7 @@ class ClientImporter:
                     row=number, label=labels[number], outcome="rejected", problems=result
                 )
             else:
-                candidates.append((number, new_client_document(result.model_dump(), at)))
+                candidates.append((number, new_client_document(result.model_dump(), at, by=by)))
         all_keys = [DuplicateKeys.from_stored(d) for _, d in candidates]
         to_insert: list[Document] = []
         for (number, document), keys in zip(candidates, all_keys, strict=True):
@@ -850,6 +854,7 @@ class ImportRuns:
         template: str | None,
         mapping: str | None,
         allow_duplicates: bool,
+        by: str | None = None,
     ) -> ImportRun:
         """Check the file and the mapping now (refusals answer at once), then import it in
         the background."""
@@ -880,7 +885,7 @@ class ImportRuns:
         }
         await repository.insert_import(document)
         task = asyncio.create_task(
-            self._run(repository, document["_id"], table, copy, columns, allow_duplicates),
+            self._run(repository, document["_id"], table, copy, columns, allow_duplicates, by),
             name=f"client-import-{document['_id']}",
         )
         self._tasks.add(task)
@@ -895,6 +900,7 @@ class ImportRuns:
         copy: IO[bytes],
         columns: dict[str, str],
         allow_duplicates: bool,
+        by: str | None,
     ) -> None:
         async def progress(outcomes: list[RowOutcome]) -> None:
             await repository.update_import(import_id, {**_counts(outcomes), "updated_at": now()})
@@ -907,6 +913,7 @@ class ImportRuns:
                 dry_run=False,
                 allow_duplicates=allow_duplicates,
                 progress=progress,
+                by=by,
             )
             kept, omitted = kept_outcomes(report.outcomes)
             at = now()

@@ -268,13 +268,14 @@ async def _import(
     allow_duplicates: bool,
     encoding: str | None,
     delimiter: str | None,
+    by: str | None = None,
 ) -> ImportReport:
     table = table_of(
         file.file, file.filename, file.content_type, encoding=encoding, delimiter=delimiter
     )
     columns = await template_service.resolve(repository, template=template, mapping=mapping)
     return await client_importer.run(
-        repository, table, columns, dry_run=dry_run, allow_duplicates=allow_duplicates
+        repository, table, columns, dry_run=dry_run, allow_duplicates=allow_duplicates, by=by
     )
 
 
@@ -330,6 +331,7 @@ async def import_clients(
     allow_duplicates: ImportAllowDuplicates = False,
     encoding: ImportEncodingForm = None,
     delimiter: ImportDelimiterForm = None,
+    x_user_id: UserId = None,
 ) -> ImportReport:
     """Import the file: creates the rows a dry run reports as `created`, skips the rest."""
     return await _import(
@@ -341,6 +343,7 @@ async def import_clients(
         allow_duplicates=allow_duplicates,
         encoding=encoding,
         delimiter=delimiter,
+        by=x_user_id,
     )
 
 
@@ -353,6 +356,7 @@ async def start_import(
     allow_duplicates: ImportAllowDuplicates = False,
     encoding: ImportEncodingForm = None,
     delimiter: ImportDelimiterForm = None,
+    x_user_id: UserId = None,
 ) -> ImportRun:
     """Import the file in the background, as `POST /clients/import` would: the file and the
     mapping are checked first (the same refusals), then `GET /clients/imports/{import_id}`
@@ -367,6 +371,7 @@ async def start_import(
         template=template,
         mapping=mapping,
         allow_duplicates=allow_duplicates,
+        by=x_user_id,
     )
 
 
