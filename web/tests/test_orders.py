@@ -220,3 +220,84 @@ async def test_a_checkout_link_is_shown_and_a_refund_past_the_payment_is_refused
         )
 
     await eventually(payment_recorded, timeout=30, what="workflow to record the payment")
+
+
+async def test_cash_and_the_card_terminal_pay_an_invoice_and_workflow_shows_it_paid(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway, images=1)
+    invoice_id = await _invoice(owner, seeded, await _price_list(owner, "Desk payments"))
+    path = f"/orders/invoices/{invoice_id}/payments/recorded"
+
+    async def cash_taken() -> bool:
+        answer = await owner.post(
+            path, {"method": "cash", "amount": "30", "reference": "receipt 17"}
+        )
+        if answer.status_code == 303:
+            return True
+        assert answer.status_code == 422, answer.text  # booking has not heard of it yet
+        return False
+
+    await eventually(cash_taken, timeout=30, what="booking to learn of the invoice", interval=0.5)
+    bad = await owner.post(path, {"method": "cheque", "amount": "3O", "reference": ""})
+    rest = await owner.post(path, {"method": "card_terminal", "amount": "", "reference": ""})
+    nothing_left = await owner.post(path, {"method": "cash", "amount": "", "reference": ""})
+
+    assert bad.status_code == 422
+    assert text_of(bad, "#e-rec-amount")
+    assert html(bad).css_first("#rec-amount").attributes["value"] == "3O"
+    assert rest.status_code == 303, rest.text
+    assert nothing_left.status_code == 409
+    assert "Nothing is open" in text_of(nothing_left, "#payments")
+
+    async def paid_in_full() -> bool:
+        page = await owner.get(f"/orders/invoices/{invoice_id}")
+        return text_of(page, "#invoice-balance") == "0.00 USD"
+
+    await eventually(paid_in_full, timeout=30, what="workflow to record both payments")
+    page = await owner.get(f"/orders/invoices/{invoice_id}")
+    payments = text_of(page, "#payments")
+    assert "30.00 USD" in payments
+    assert "Cash (receipt 17) · recorded by" in payments
+    assert "The studio's card terminal" in payments
+    assert html(page).css_first('form[aria-label="Record a payment taken at the studio"]') is None
+
+
+async def test_an_invoice_is_sent_to_production_and_its_order_moved_and_noted_on_its_page(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway, images=1)
+    invoice_id = await _invoice(owner, seeded, await _price_list(owner, "Lab prints"))
+
+    sent = await owner.post(
+        f"/orders/invoices/{invoice_id}/production", {"studio_notes": "Rush for Friday"}
+    )
+    link = html(sent).css_first('a[href^="/orders/production/"]')
+    order_path = link.attributes["href"] or ""
+    before = await owner.get(order_path)
+    version = html(before).css_first('input[name="expected_version"]').attributes["value"]
+    moved = await owner.post(
+        f"{order_path}/status",
+        {"to_status_id": "", "note": "At the lab", "expected_version": version},
+    )
+    stale = await owner.post(
+        f"{order_path}/status", {"to_status_id": "", "note": "", "expected_version": version}
+    )
+    noted = await owner.post(
+        f"{order_path}/notes", {"vendor_notes": "Lustre paper", "studio_notes": "Rush for Friday"}
+    )
+    after = await owner.get(order_path)
+    hub = await owner.get("/orders/production?vendor=Lab+One")
+
+    assert sent.status_code == 201
+    assert link.text() == "Lab One"
+    assert "1 line" in text_of(sent, "section")
+    assert "8x10 print" in text_of(before, "table")
+    assert moved.status_code == 303
+    assert stale.status_code == 409
+    assert text_of(stale, "#e-status")
+    assert noted.status_code == 303
+    assert text_of(after, "#order-status") != text_of(before, "#order-status")
+    assert "At the lab" in text_of(after, "ol.plain")
+    assert html(after).css_first("#f-vendor_notes").text() == "Lustre paper"
+    assert order_path in hub.text

@@ -41,7 +41,10 @@ class PaymentRepository:
         self._notify = notify
 
     async def insert(self, document: Document) -> None:
+        """A new payment; one carrying events (`new_document_with_events`) wakes the relay."""
         await self._payments.insert_one(document)
+        if document.get(OUTBOX_FIELD):
+            self._notify(PAYMENTS, document["_id"])
 
     async def get(self, payment_id: str) -> Document | None:
         return await self._payments.find_one({"_id": payment_id}, {OUTBOX_FIELD: 0})

@@ -57,6 +57,22 @@ async def start_payment(data: schemas.PaymentIn, service: PaymentDep) -> schemas
     return to_schema(await service.start(data))
 
 
+@router.post(
+    "/payments/recorded",
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "Nothing open on the invoice, or the deposit is paid"}},
+)
+async def record_payment(
+    data: schemas.RecordedPaymentIn,
+    service: PaymentDep,
+    x_user_id: Annotated[str | None, Header(max_length=200)] = None,
+) -> schemas.Payment:
+    """Record money the studio took itself (cash, its card terminal, a bank transfer, a
+    cheque): paid at once, as a Stripe payment is when Stripe confirms it; a held session's
+    deposit books the session. A refund of it is recorded too (no Stripe call)."""
+    return to_schema(await service.record(data, by=x_user_id))
+
+
 @router.get("/payments")
 async def list_payments(
     service: PaymentDep,

@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PaymentStatus = Literal["pending", "succeeded", "failed", "partially_refunded", "refunded"]
 PaymentPurpose = Literal["deposit", "invoice"]
-PaymentMethod = Literal["checkout", "payment_intent"]
+# Stripe's (`checkout`, `payment_intent`), and money the studio took itself and records.
+RecordedMethod = Literal["cash", "card_terminal", "bank_transfer", "cheque", "other"]
+PaymentMethod = Literal[
+    "checkout", "payment_intent", "cash", "card_terminal", "bank_transfer", "cheque", "other"
+]
+RECORDED_METHODS: frozenset[str] = frozenset(
+    ("cash", "card_terminal", "bank_transfer", "cheque", "other")
+)
 RefundStatus = Literal["pending", "succeeded", "failed"]
 
 
@@ -26,10 +33,29 @@ class PaymentIn(Strict):
     amount_minor: int | None = Field(default=None, gt=0)
     # `checkout`: a hosted Stripe Checkout page; `payment_intent`: the client secret for
     # an embedded form.
-    method: PaymentMethod = "checkout"
+    method: Literal["checkout", "payment_intent"] = "checkout"
 
     @model_validator(mode="after")
     def _one_target(self) -> PaymentIn:
+        if (self.session_id is None) == (self.invoice_id is None):
+            raise ValueError("give exactly one of session_id and invoice_id")
+        return self
+
+
+class RecordedPaymentIn(Strict):
+    """Money the studio took itself (cash, its card terminal, a transfer, a cheque): recorded
+    as paid at once, for a session's deposit or an invoice (exactly one of the two)."""
+
+    session_id: str | None = Field(default=None, min_length=1)
+    invoice_id: str | None = Field(default=None, min_length=1)
+    # Invoices: part of what is open (default all of it). Deposits: the session type's.
+    amount_minor: int | None = Field(default=None, gt=0)
+    method: RecordedMethod
+    # A receipt number, the transfer's reference, the cheque's number.
+    reference: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RecordedPaymentIn:
         if (self.session_id is None) == (self.invoice_id is None):
             raise ValueError("give exactly one of session_id and invoice_id")
         return self
@@ -78,6 +104,9 @@ class Payment(BaseModel):
     failure_reason: str | None
     refunds: list[Refund]
     cancellation: CancellationNote | None = None
+    # Recorded payments: who recorded it and its reference.
+    recorded_by: str | None = None
+    reference: str | None = None
     created_at: datetime
     updated_at: datetime
 

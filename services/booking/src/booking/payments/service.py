@@ -30,6 +30,7 @@ from kit.events.contracts.booking import (
     PaymentSucceeded,
 )
 from kit.events.envelope import Envelope, source_of
+from kit.events.outbox import new_document_with_events
 from kit.mongo import Document
 
 SOURCE = source_of("booking")
@@ -92,6 +93,13 @@ class PaymentService:
         self, session_id: str, *, method: schemas.PaymentMethod, email: str | None = None
     ) -> Document:
         """The deposit of a held or booked session, through Stripe."""
+        document, description = await self._deposit(session_id, method)
+        return await self._open_with_stripe(document, description=description, email=email)
+
+    async def _deposit(
+        self, session_id: str, method: schemas.PaymentMethod
+    ) -> tuple[Document, str]:
+        """A new deposit payment of a held or booked session, and what it is for."""
         try:
             session = await self.scheduling.session(session_id)
         except NotFound as exc:
@@ -102,7 +110,7 @@ class PaymentService:
         if stype.deposit_minor <= 0:
             raise Unprocessable(f"Sessions of type {stype.name} take no deposit.")
         for existing in await self.repo.find({"session_id": session_id}, limit=50):
-            if existing["status"] in ("pending", "succeeded"):
+            if existing["purpose"] == "deposit" and existing["status"] in ("pending", "succeeded"):
                 raise Conflict(
                     "This session's deposit is already paid or being paid.",
                     detail={"payment_id": existing["_id"], "status": existing["status"]},
@@ -116,14 +124,19 @@ class PaymentService:
             amount_minor=stype.deposit_minor,
             currency=stype.currency,
         )
-        return await self._open_with_stripe(
-            document, description=f"Deposit: {stype.name} ({session.number})", email=email
-        )
+        return document, f"Deposit: {stype.name} ({session.number})"
 
     async def start_invoice_payment(
         self, invoice_id: str, *, amount_minor: int | None, method: schemas.PaymentMethod
     ) -> Document:
         """All or part of what is still open on an invoice that workflow published."""
+        document = await self._invoice_payment(invoice_id, amount_minor, method)
+        return await self._open_with_stripe(document, description=f"Invoice {invoice_id}")
+
+    async def _invoice_payment(
+        self, invoice_id: str, amount_minor: int | None, method: schemas.PaymentMethod
+    ) -> Document:
+        """A new payment of all or part of what is open on an invoice."""
         invoice = await self.repo.invoice(invoice_id)
         if invoice is None:
             raise Unprocessable(
@@ -156,7 +169,27 @@ class PaymentService:
             amount_minor=amount,
             currency=invoice["currency"],
         )
-        return await self._open_with_stripe(document, description=f"Invoice {invoice_id}")
+        return document
+
+    async def record(self, data: schemas.RecordedPaymentIn, *, by: str | None) -> Document:
+        """Money the studio took itself: paid at once, written with its
+        `booking.payment.succeeded.v1` in one insert; a held session's deposit books it."""
+        if data.session_id is not None:
+            if data.amount_minor is not None:
+                raise Unprocessable("A deposit is the session type's; leave amount_minor out.")
+            document, _ = await self._deposit(data.session_id, data.method)
+        else:
+            assert data.invoice_id is not None
+            document = await self._invoice_payment(data.invoice_id, data.amount_minor, data.method)
+        document |= {
+            "status": "succeeded",
+            "recorded_by": by or "studio",
+            "reference": data.reference,
+        }
+        event = _event(PaymentSucceeded, document)
+        await self.repo.insert(new_document_with_events(document, event))
+        await self._settle(document)
+        return await self._load(document["_id"])
 
     async def deposit_credit(self, invoice: Document) -> int:
         """What the session's paid deposit takes off this invoice (net of refunds).
@@ -404,7 +437,8 @@ class PaymentService:
             return payment
         if payment["status"] not in PAID:
             raise InvalidTransition(f"A {payment['status']} payment cannot be refunded.")
-        if not payment["stripe_payment_intent"]:
+        recorded = payment["method"] in schemas.RECORDED_METHODS
+        if not recorded and not payment["stripe_payment_intent"]:
             raise Conflict("Stripe has not told us the payment's PaymentIntent yet.")
         open_minor = payment["amount_minor"] - payment["refunded_minor"]
         amount = open_minor if data.amount_minor is None else data.amount_minor
@@ -436,11 +470,16 @@ class PaymentService:
         if reserved is None:
             raise Conflict("The payment changed meanwhile; try again.")
         try:
-            stripe_refund = await self.stripe.refund(
-                refund_id=refund_id,
-                payment_intent=payment["stripe_payment_intent"],
-                amount_minor=amount,
-                payment_id=payment_id,
+            # Money the studio took itself goes back the same way: the refund is recorded.
+            stripe_refund = (
+                None
+                if recorded
+                else await self.stripe.refund(
+                    refund_id=refund_id,
+                    payment_intent=payment["stripe_payment_intent"],
+                    amount_minor=amount,
+                    payment_id=payment_id,
+                )
             )
         except BadGateway:
             await self.repo.update(
@@ -521,6 +560,8 @@ def to_schema(document: Document) -> schemas.Payment:
             key=lambda r: r.created_at,
         ),
         cancellation=document.get("cancellation"),
+        recorded_by=document.get("recorded_by"),
+        reference=document.get("reference"),
         created_at=document["created_at"],
         updated_at=document["updated_at"],
     )

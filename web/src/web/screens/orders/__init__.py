@@ -23,6 +23,19 @@ nav = [NavItem("Orders", "/orders", 50, STUDIO_ROLES, key="o")]
 
 WORKFLOW = "/api/workflow/workflow"
 PAYMENTS = "/api/booking/payments"
+# Money the studio takes itself and records (booking's recorded payments).
+RECORDED_METHODS = (
+    ("cash", "Cash"),
+    ("card_terminal", "The studio's card terminal"),
+    ("bank_transfer", "Bank transfer"),
+    ("cheque", "Cheque"),
+    ("other", "Other"),
+)
+METHOD_LABELS = {
+    "checkout": "Stripe Checkout",
+    "payment_intent": "Stripe",
+    **dict(RECORDED_METHODS),
+}
 PAGE_SIZE = 25
 PRODUCT_ROWS = 3
 LINE_ROWS = 3
@@ -296,6 +309,8 @@ async def _invoice_page(
     status_error: str | None = None,
     payment_error: str | None = None,
     refund_error: dict[str, str] | None = None,
+    recorded_error: str | None = None,
+    production_error: str | None = None,
     typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
     invoice, history, statuses = await asyncio.gather(
@@ -319,6 +334,10 @@ async def _invoice_page(
         status_error=status_error,
         payment_error=payment_error,
         refund_error=refund_error or {},
+        recorded_error=recorded_error,
+        production_error=production_error,
+        recorded_methods=RECORDED_METHODS,
+        method_labels=METHOD_LABELS,
         typed=typed or {},
     )
 
@@ -381,6 +400,35 @@ async def start_payment(page: PageDep, invoice_id: str, request: Request) -> Res
     return _redirect(f"/orders/invoices/{invoice_id}#payments")
 
 
+@router.post("/orders/invoices/{invoice_id}/payments/recorded", response_model=None)
+async def record_payment(page: PageDep, invoice_id: str, request: Request) -> Response:
+    """Money taken at the studio (cash, the card terminal, a transfer, a cheque)."""
+    form = await _form(request)
+    amount, method = form_value(form, "amount"), form_value(form, "method")
+    reference = form_value(form, "reference")
+    typed = {
+        "recorded_amount": amount,
+        "recorded_method": method,
+        "recorded_reference": reference,
+    }
+    try:
+        body: dict[str, Any] = {"invoice_id": invoice_id, "method": method}
+        if reference:
+            body["reference"] = reference
+        minor = to_minor(amount, "amount_minor")
+        if minor is not None:
+            body["amount_minor"] = minor
+        await page.gateway.send("POST", f"{PAYMENTS}/recorded", body)
+    except (InputProblem, GatewayError) as error:
+        if isinstance(error, GatewayError) and error.status >= 500:
+            raise
+        status = error.status if isinstance(error, GatewayError) else 422
+        return await _invoice_page(
+            page, invoice_id, status_code=status, recorded_error=error.message, typed=typed
+        )
+    return _redirect(f"/orders/invoices/{invoice_id}#payments")
+
+
 @router.post("/orders/invoices/{invoice_id}/payments/{payment_id}/refunds", response_model=None)
 async def refund(page: PageDep, invoice_id: str, payment_id: str, request: Request) -> Response:
     form = await _form(request)
@@ -425,3 +473,106 @@ async def production(page: PageDep, vendor: str = "", offset: int = 0) -> HTMLRe
         more=len(found) == 200,
         count=len(found),
     )
+
+
+@router.post("/orders/invoices/{invoice_id}/production", response_model=None)
+async def send_to_production(page: PageDep, invoice_id: str, request: Request) -> Response:
+    """One production order per vendor of the invoice's lines; lines without a vendor are
+    named on the page that follows, never sent."""
+    form = await _form(request)
+    notes = form_value(form, "studio_notes")
+    body: dict[str, Any] = {"invoice_ids": [invoice_id]}
+    if notes:
+        body["studio_notes"] = notes
+    try:
+        split = await page.gateway.send("POST", f"{WORKFLOW}/production-orders", body)
+    except GatewayError as error:
+        if error.status >= 500 or error.status == 404:
+            raise
+        return await _invoice_page(
+            page,
+            invoice_id,
+            status_code=error.status,
+            production_error=error.message,
+            typed={"studio_notes": notes},
+        )
+    return page.render("orders/production_split.html", 201, invoice_id=invoice_id, split=split)
+
+
+async def _production_order_page(
+    page: Page,
+    order_id: str,
+    *,
+    status_code: int = 200,
+    status_error: str | None = None,
+    notes_error: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> HTMLResponse:
+    order, history, statuses = await asyncio.gather(
+        page.gateway.get(f"{WORKFLOW}/production-orders/{order_id}"),
+        page.gateway.get(f"{WORKFLOW}/production-orders/{order_id}/history"),
+        page.gateway.get(f"{WORKFLOW}/statuses", kind="production_order"),
+    )
+    return page.render(
+        "orders/production_order.html",
+        status_code,
+        order=order,
+        history=history,
+        statuses=[s for s in statuses if s.get("active", True)],
+        status_error=status_error,
+        notes_error=notes_error,
+        typed=typed or {},
+    )
+
+
+@router.get("/orders/production/{order_id}")
+async def production_order(page: PageDep, order_id: str) -> HTMLResponse:
+    return await _production_order_page(page, order_id)
+
+
+@router.post("/orders/production/{order_id}/status", response_model=None)
+async def change_production_status(page: PageDep, order_id: str, request: Request) -> Response:
+    form = await _form(request)
+    body: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "to_status_id": form_value(form, "to_status_id"),
+            "note": form_value(form, "note"),
+        }.items()
+        if v
+    }
+    version = form_value(form, "expected_version")
+    if version.isdigit():
+        body["expected_version"] = int(version)
+    try:
+        await page.gateway.send("POST", f"{WORKFLOW}/production-orders/{order_id}/status", body)
+    except GatewayError as error:
+        if error.status >= 500 or error.status == 404:
+            raise
+        return await _production_order_page(
+            page,
+            order_id,
+            status_code=error.status,
+            status_error=error.message,
+            typed={"note": str(body.get("note", ""))},
+        )
+    return _redirect(f"/orders/production/{order_id}")
+
+
+@router.post("/orders/production/{order_id}/notes", response_model=None)
+async def production_notes(page: PageDep, order_id: str, request: Request) -> Response:
+    form = await _form(request)
+    body = {n: form_value(form, n) or None for n in ("vendor_notes", "studio_notes")}
+    try:
+        await page.gateway.send("PATCH", f"{WORKFLOW}/production-orders/{order_id}", body)
+    except GatewayError as error:
+        if error.status >= 500 or error.status == 404:
+            raise
+        return await _production_order_page(
+            page,
+            order_id,
+            status_code=error.status,
+            notes_error=error.message,
+            typed={k: v or "" for k, v in body.items()},
+        )
+    return _redirect(f"/orders/production/{order_id}")
