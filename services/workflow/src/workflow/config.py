@@ -23,6 +23,10 @@ class WorkflowSettings(ServiceSettings):
     delete_confirmation_seconds: int = Field(default=600, ge=10, le=86_400)
     # Images above this many pixels are refused as decompression bombs (medium format: ~150 MP).
     max_image_pixels: int = Field(default=200_000_000, ge=1)
+    # Decoded pixels the process holds at once while checking imports (all imports together):
+    # about 3 bytes each for RGB, so the default bounds decoding at about 1 GB; a file larger
+    # than this decodes alone.
+    decode_budget_pixels: int = Field(default=300_000_000, ge=1_000_000)
     # How many files of one import are checked and stored at once.
     import_concurrency: int = Field(default=4, ge=1, le=32)
     # How many files one import request may carry.

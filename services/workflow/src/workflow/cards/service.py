@@ -32,6 +32,7 @@ from workflow.cards.schemas import (
 )
 from workflow.context import Actor, WorkflowContext
 from workflow.images import naming
+from workflow.images.decode_budget import budget_of
 from workflow.images.schemas import ImportReport
 from workflow.images.service import Accepted, ImageService, Upload
 from workflow.images.validation import DECODED, Checked, Rejected, check_file
@@ -131,6 +132,7 @@ class CardService:
                     upload.body,
                     extension,
                     max_pixels=self._context.settings.max_image_pixels,
+                    budget=budget_of(self._context.settings.decode_budget_pixels),
                 )
             except Rejected as rejected:
                 reason = str(rejected)

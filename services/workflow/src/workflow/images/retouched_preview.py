@@ -9,6 +9,8 @@ import io
 
 from PIL import Image, ImageOps
 
+from workflow.images.decode_budget import PixelBudget
+
 # The long edge of a retouched preview, as the screens show previews.
 LONG_EDGE = 1024
 
@@ -19,16 +21,23 @@ def preview_key(session_id: str, stored_name: str, sha256: str) -> str:
     return f"sessions/{session_id}/previews/retouched/{stem}-{sha256[:16]}.jpg"
 
 
-def preview_jpeg(body: bytes, *, max_pixels: int) -> bytes:
+def preview_jpeg(body: bytes, *, max_pixels: int, budget: PixelBudget) -> bytes:
     """`body` (a JPEG, PNG or TIFF that passed the import's checks) as an sRGB-ish JPEG at most
-    `LONG_EDGE` pixels long, turned upright by its EXIF orientation."""
+    `LONG_EDGE` pixels long, turned upright by its EXIF orientation; decoded within the
+    process's pixel budget."""
     Image.MAX_IMAGE_PIXELS = max_pixels
     with Image.open(io.BytesIO(body)) as image:
         image.draft("RGB", (LONG_EDGE, LONG_EDGE))  # JPEG: decode at a reduced scale
-        upright = ImageOps.exif_transpose(image)
-        upright.thumbnail((LONG_EDGE, LONG_EDGE))
-        if upright.mode not in ("RGB", "L"):
-            upright = upright.convert("RGB")
-        out = io.BytesIO()
-        upright.save(out, "JPEG", quality=85)
-        return out.getvalue()
+        width, height = image.size
+        with budget.hold(width * height):
+            return _small(image)
+
+
+def _small(image: Image.Image) -> bytes:
+    upright = ImageOps.exif_transpose(image)
+    upright.thumbnail((LONG_EDGE, LONG_EDGE))
+    if upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    out = io.BytesIO()
+    upright.save(out, "JPEG", quality=85)
+    return out.getvalue()

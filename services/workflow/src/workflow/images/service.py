@@ -27,6 +27,7 @@ from kit.mongo import Document
 from workflow.archive import objects
 from workflow.context import Actor, WorkflowContext
 from workflow.images import naming
+from workflow.images.decode_budget import budget_of
 from workflow.images.repository import (
     IMAGES,
     IMPORTS,
@@ -330,6 +331,7 @@ class ImageService:
                     upload.body,
                     extension,
                     max_pixels=self._context.settings.max_image_pixels,
+                    budget=budget_of(self._context.settings.decode_budget_pixels),
                 )
             except Rejected as rejected:
                 reason = str(rejected)
@@ -548,7 +550,10 @@ class ImageService:
             return await storage.get_bytes(self._bucket, key)
         original = await storage.get_bytes(self._bucket, retouched["key"])
         body = await asyncio.to_thread(
-            preview_jpeg, original, max_pixels=self._context.settings.max_image_pixels
+            preview_jpeg,
+            original,
+            max_pixels=self._context.settings.max_image_pixels,
+            budget=budget_of(self._context.settings.decode_budget_pixels),
         )
         await storage.put(self._bucket, key, body, content_type="image/jpeg")
         return body

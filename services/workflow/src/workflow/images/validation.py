@@ -14,6 +14,8 @@ from typing import IO
 
 from PIL import Image, UnidentifiedImageError
 
+from workflow.images.decode_budget import PixelBudget
+
 CHUNK = 1024 * 1024
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
@@ -52,7 +54,9 @@ def kind_of(extension: str) -> str | None:
     return None
 
 
-def check_file(body: IO[bytes], extension: str, *, max_pixels: int) -> Checked:
+def check_file(
+    body: IO[bytes], extension: str, *, max_pixels: int, budget: PixelBudget | None = None
+) -> Checked:
     """Hash the file and, for JPEG/PNG/TIFF, prove that it decodes; raises Rejected."""
     kind = kind_of(extension)
     if kind is None:
@@ -69,12 +73,14 @@ def check_file(body: IO[bytes], extension: str, *, max_pixels: int) -> Checked:
         return Checked("raw", "application/octet-stream", digest.hexdigest(), size)
     image_format, content_type = DECODED[extension]
     body.seek(0)
-    width, height = _decode(body, image_format, max_pixels=max_pixels)
+    width, height = _decode(body, image_format, max_pixels=max_pixels, budget=budget)
     body.seek(0)
     return Checked("image", content_type, digest.hexdigest(), size, width, height)
 
 
-def _decode(body: IO[bytes], image_format: str, *, max_pixels: int) -> tuple[int, int]:
+def _decode(
+    body: IO[bytes], image_format: str, *, max_pixels: int, budget: PixelBudget | None = None
+) -> tuple[int, int]:
     # Pillow's own limit follows the setting (medium format reaches 100-150 MP); above it
     # Pillow warns, which this module turns into an error process-wide (warning filters are
     # not thread-safe to change per call).
@@ -89,7 +95,12 @@ def _decode(body: IO[bytes], image_format: str, *, max_pixels: int) -> tuple[int
                 )
             if image_format == "JPEG":
                 image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-            image.load()
+            if budget is None:
+                image.load()
+            else:
+                decoded_width, decoded_height = image.size  # a JPEG's draft is smaller
+                with budget.hold(decoded_width * decoded_height):
+                    image.load()
             return width, height
     except Rejected:
         raise
