@@ -109,6 +109,9 @@ case "$cmd" in
     [ -f "$state/env" ] || die "no $state/env; start the servers first (infra/local/servers.sh start)."
     [ -x "$python" ] || die "no virtualenv at $repo/.venv; run 'make install' first."
     set -a; . "$state/env"; set +a
+    # The links booking writes for clients (cancel, reschedule, back from paying) open the
+    # web app's pages; the delivery links are the gateway's.
+    export BOOKING_PUBLIC_BASE_URL=${BOOKING_PUBLIC_BASE_URL:-http://127.0.0.1:$(port_of web)}
     for s in "${services[@]}"; do
       [ "$s" = gateway ] && for u in "${services[@]}"; do [ "$u" = gateway ] || [ "$u" = web ] || wait_ready "$u"; done
       start_one "$s"

@@ -35,6 +35,8 @@ SCREENS = {
     "settings-session-types": "/settings/session-types",
     "settings-statuses": "/settings/statuses",
     "settings-users": "/settings/users",
+    "settings-studio": "/settings/studio",
+    "book": "/book",
 }
 WATCH_CSP = """
 window.__csp = [];

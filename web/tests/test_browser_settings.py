@@ -51,6 +51,20 @@ async def test_the_owner_creates_a_resource_and_its_opening_hours(
         phone_width = await page.evaluate("document.documentElement.scrollWidth")
         await page.screenshot(path=screenshots / "settings-phone.png", full_page=True)
         more = await serious_accessibility_problems(page)
+
+        await page.goto(studio.web + "/settings/studio")
+        await page.get_by_label("Studio name").fill(f"Daylight Portraits {name[-4:]}")
+        await page.get_by_label("Refund it in full", exact=True).check()
+        await page.get_by_label("Studio name").press("Enter")
+        await expect(page.get_by_role("status")).to_have_text("Saved.")
+        await expect(page.get_by_label("Studio name")).to_have_value(
+            f"Daylight Portraits {name[-4:]}"
+        )
+        await expect(page.get_by_label("Refund it in full", exact=True)).to_be_checked()
+        await page.screenshot(path=screenshots / "settings-studio-phone.png", full_page=True)
+        await page.get_by_label("The studio keeps it").check()  # as the other tests expect
+        await page.get_by_role("button", name="Save the studio's settings").press("Enter")
+        await expect(page.get_by_label("The studio keeps it")).to_be_checked()
     finally:
         await context.close()
 

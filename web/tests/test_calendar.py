@@ -333,3 +333,60 @@ async def test_the_month_lists_each_session_on_its_day_and_a_studio_closure(
         assert following.text(separator=" ").startswith("8 free")
     assert f"day={after.isoformat()}" in next_link
     assert "view=month" in next_link
+
+
+async def test_a_session_cancelled_by_mistake_is_reopened_in_another_slot_when_its_own_is_taken(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    setup = await studio_setup(studio)
+    last = f"Reopen{uuid.uuid4().hex[:5]}"
+    await book_new_client(owner, setup, 10, last)
+    booking = next(
+        a for a in html(await owner.get(day_path(setup))).css("a.booking") if last in a.text()
+    )
+    path = booking.attributes["href"] or ""
+    await owner.post(f"{path}/cancel", {"reason": "Wrong client cancelled"})
+    cancelled = await owner.get(path)
+    version = html(cancelled).css_first(
+        'form[aria-label="Reopen the session"] input[name="version"]'
+    )
+    taker = f"Taker{uuid.uuid4().hex[:5]}"
+    await book_new_client(owner, setup, 10, taker)
+    no_reason = await owner.post(
+        f"{path}/reopen", {"reason": "", "version": version.attributes["value"] or ""}
+    )
+    taken = await owner.post(
+        f"{path}/reopen",
+        {"reason": "Cancelled by mistake", "version": version.attributes["value"] or ""},
+    )
+    fresh = html(taken).css_first('form[aria-label="Reopen the session"] input[name="version"]')
+    moved = await owner.post(
+        f"{path}/reopen",
+        {
+            "reason": "Cancelled by mistake",
+            "version": fresh.attributes["value"] or "",
+            "another": "1",
+            "date": DAY.isoformat(),
+            "time": "13:00",
+            "resource_id": setup["resource"]["id"],
+        },
+    )
+    after = await owner.get(path)
+    day = await owner.get(day_path(setup))
+
+    assert cancelled.status_code == 200
+    assert no_reason.status_code == 422
+    assert "Give a reason for reopening" in text_of(
+        no_reason, 'form[aria-label="Reopen the session"]'
+    )
+    assert taken.status_code == 409
+    assert "no longer free" in text_of(taken, 'form[aria-label="Reopen the session"] p.error')
+    assert "open" in html(taken).css_first("details").attributes
+    assert moved.status_code == 303
+    facts = text_of(after, "dl.facts")
+    assert "booked" in facts
+    assert "13:00" in facts
+    assert "Cancelled by mistake" in facts
+    assert html(after).css_first('form[aria-label="Reopen the session"]') is None
+    assert last in day.text
+    assert taker in day.text

@@ -17,7 +17,13 @@ def _unique(prefix: str) -> str:
 async def test_only_the_owner_opens_settings(
     studio: WebPlatform, owner: WebClient, staff: WebClient
 ) -> None:
-    pages = ("/settings", "/settings/session-types", "/settings/users", "/settings/statuses")
+    pages = (
+        "/settings",
+        "/settings/session-types",
+        "/settings/users",
+        "/settings/statuses",
+        "/settings/studio",
+    )
     email, password = await new_user(studio.gateway, "marketing")
     async with WebClient.open(studio.web) as marketing:
         await marketing.get("/login")
@@ -201,3 +207,154 @@ async def test_status_pipelines_are_listed_in_order_and_renamed(owner: WebClient
     assert empty.status_code == 422
     assert 'value="Session Booked"' in after.text
     assert isinstance(page, httpx.Response)
+
+
+def _production(page: httpx.Response) -> list[tuple[str, str]]:
+    """(status id, name) of the production pipeline as the page lists it."""
+    section = html(page).css_first('section[aria-labelledby="p-production_order"]')
+    return [
+        (
+            (li.attributes["id"] or "").removeprefix("s-"),
+            li.css_first('input[name="name"]').attributes["value"] or "",
+        )
+        for li in section.css("ol.statuses > li")
+    ]
+
+
+async def test_statuses_are_added_in_place_moved_re_staged_and_retired(owner: WebClient) -> None:
+    before = _production(await owner.get("/settings/statuses"))
+    first, second = _unique("Framing"), _unique("Mounting")
+    added = await owner.post(
+        "/settings/statuses",
+        {
+            "kind": "production_order",
+            "name": first,
+            "stage": "produce",
+            "duration_days": "2",
+            "after": "",
+        },
+    )
+    await owner.post(
+        "/settings/statuses",
+        {
+            "kind": "production_order",
+            "name": second,
+            "stage": "produce",
+            "duration_days": "1",
+            "after": before[0][0],
+        },
+    )
+    bad_days = await owner.post(
+        "/settings/statuses",
+        {
+            "kind": "production_order",
+            "name": _unique("Bad"),
+            "stage": "produce",
+            "duration_days": "two",
+        },
+    )
+    duplicate = await owner.post(
+        "/settings/statuses",
+        {"kind": "production_order", "name": first, "stage": "produce", "duration_days": "0"},
+    )
+    placed = _production(await owner.get("/settings/statuses"))
+    first_id = next(i for i, n in placed if n == first)
+    second_id = next(i for i, n in placed if n == second)
+    moved = await owner.post(
+        f"/settings/statuses/{second_id}/move", {"kind": "production_order", "direction": "up"}
+    )
+    restaged = await owner.post(
+        f"/settings/statuses/{first_id}", {"name": first, "stage": "deliver", "duration_days": "5"}
+    )
+    retired = [
+        await owner.post(f"/settings/statuses/{i}/active", {"active": "false"})
+        for i in (first_id, second_id)
+    ]
+    after = await owner.get("/settings/statuses")
+    order = _production(after)
+    row = html(after).css_first(f"#s-{first_id}")
+
+    names = [n for _, n in placed]
+    assert added.status_code == 303
+    assert names.index(second) == 1  # right after the first status, as chosen
+    assert names.index(first) >= len(before)  # at the end (a "cancelled" one may follow)
+    assert bad_days.status_code == 422
+    new_form = 'form[aria-label="New production status"]'
+    assert "whole number of business days" in text_of(bad_days, new_form)
+    assert duplicate.status_code == 409
+    assert text_of(duplicate, f"{new_form} p.error")
+    assert html(duplicate).css_first(f"{new_form} input[name=name]").attributes["value"] == first
+    assert moved.status_code == 303
+    assert [n for _, n in order].index(second) == 0
+    assert [n for _, n in order][1:] == [n for _, n in placed if n != second]
+    assert restaged.status_code == 303
+    assert row.css_first("option[selected]").attributes["value"] == "deliver"
+    assert row.css_first('input[name="duration_days"]').attributes["value"] == "5"
+    assert [r.status_code for r in retired] == [303, 303]
+    assert "retired" in row.text()
+    assert "Bring back" in row.text()
+
+
+async def test_the_studio_settings_are_saved_and_a_stale_form_is_refused_with_both_kept(
+    owner: WebClient,
+) -> None:
+    page = await owner.get("/settings/studio")
+    form = html(page).css_first('form[aria-label="The studio\'s settings"]')
+    stale = form.css_first('input[name="version"]').attributes["value"] or ""
+    kept = {
+        name: form.css_first(f'input[name="{name}"]').attributes["value"] or ""
+        for name in ("studio_name", "studio_phone", "currency", "change_cutoff_hours")
+    }
+    name = _unique("Northlight Studio")
+    fields = {**kept, "studio_name": name, "change_cutoff_hours": "48"}
+    saved = await owner.post(
+        "/settings/studio",
+        {**fields, "deposit_policy": "refund_before", "deposit_days": "7", "version": stale},
+    )
+    shown = await owner.get(saved.headers["location"])
+    again = await owner.post(
+        "/settings/studio",
+        {**fields, "studio_name": _unique("Late"), "deposit_policy": "keep", "version": stale},
+    )
+    no_days = await owner.post(
+        "/settings/studio",
+        {
+            **fields,
+            "deposit_policy": "refund_before",
+            "deposit_days": "",
+            "version": html(shown).css_first('input[name="version"]').attributes["value"] or "",
+        },
+    )
+    bad_currency = await owner.post(
+        "/settings/studio",
+        {
+            **fields,
+            "currency": "EURO",
+            "deposit_policy": "keep",
+            "version": html(shown).css_first('input[name="version"]').attributes["value"] or "",
+        },
+    )
+    restored = await owner.post(
+        "/settings/studio",
+        {
+            **kept,
+            "studio_name": kept["studio_name"] or "Studio",
+            "deposit_policy": "keep",
+            "version": html(shown).css_first('input[name="version"]').attributes["value"] or "",
+        },
+    )
+
+    assert saved.status_code == 303
+    assert html(shown).css_first("#f-studio_name").attributes["value"] == name
+    assert html(shown).css_first("#f-change_cutoff_hours").attributes["value"] == "48"
+    assert "checked" in html(shown).css_first('input[value="refund_before"]').attributes
+    assert html(shown).css_first("#f-deposit_days").attributes["value"] == "7"
+    assert "Saved." in shown.text
+    assert again.status_code == 409
+    assert "Someone saved the studio's settings" in text_of(again, "form p.error")
+    assert html(again).css_first("#f-studio_name").attributes["value"].startswith("Late")
+    assert html(again).css_first('input[name="version"]').attributes["value"] != stale
+    assert no_days.status_code == 422
+    assert bad_currency.status_code == 422
+    assert "three-letter" in text_of(bad_currency, "#e-currency")
+    assert restored.status_code == 303

@@ -8,6 +8,7 @@ gateway, render a template (or one block of it for an htmx swap).
 from __future__ import annotations
 
 import hmac
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -157,6 +158,30 @@ async def current_session(request: Request, state: StateDep) -> BrowserSession:
 
 
 SessionDep = Annotated[BrowserSession, Depends(current_session)]
+
+
+def anonymous_page(
+    request: Request, state: WebState, template: str, status_code: int = 200, **values: object
+) -> HTMLResponse:
+    """A page for someone not logged in (login, first run, a client's page): its forms
+    carry the pre-login CSRF token, set as a cookie on the first visit."""
+    token = request.cookies.get(ANON_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render_html(
+        state.templates,
+        template,
+        {"request": request, "csrf": token, "nav": [], "user": None, **values},
+        status_code,
+    )
+    if request.cookies.get(ANON_CSRF_COOKIE) != token:
+        response.set_cookie(
+            ANON_CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=state.settings.secure_cookies,
+            path="/",
+        )
+    return response
 
 
 async def anonymous_csrf(request: Request) -> None:

@@ -46,6 +46,10 @@ POLICY: tuple[Rule, ...] = (
     Rule("gateway", "/auth/me", READS, ALL_ROLES),
     Rule("gateway", "/users", EVERY_METHOD, _OWNER),
     Rule("booking", "/clients", READS, ALL_ROLES),
+    # The studio's own settings and its status pipelines: everyone of the studio reads them,
+    # only the owner changes them.
+    Rule("booking", "/scheduling-settings", EVERY_METHOD - READS, _OWNER),
+    Rule("workflow", "/workflow/statuses", EVERY_METHOD - READS, _OWNER),
     Rule("booking", "/", EVERY_METHOD, _STUDIO),
     Rule("workflow", "/", EVERY_METHOD, _STUDIO),
     Rule("render", "/", EVERY_METHOD, _STUDIO),

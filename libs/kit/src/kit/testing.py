@@ -138,7 +138,8 @@ def platform_env(name: str, ports: Mapping[str, int]) -> dict[str, str]:
         env["WEB_GATEWAY_URL"] = gateway
         env["WEB_PUBLIC_URL"] = f"http://127.0.0.1:{ports['web']}"
     env |= {
-        "BOOKING_PUBLIC_BASE_URL": gateway,
+        # Clients' booking links open the web app's pages when there is one.
+        "BOOKING_PUBLIC_BASE_URL": env.get("WEB_PUBLIC_URL", gateway),
         "DELIVERY_PUBLIC_BASE_URL": gateway,
         "RENDER_WORKFLOW_URL": f"http://127.0.0.1:{ports['workflow']}",
         "DELIVERY_RENDER_URL": f"http://127.0.0.1:{ports['render']}",

@@ -41,6 +41,12 @@ LINK_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+@router.get("/studio")
+async def studio(service: OnlineDep) -> schemas.PublicStudio:
+    """The studio's name and phone, and the time zone its times are read in."""
+    return await service.studio()
+
+
 @router.get("/session-types")
 async def bookable_types(service: OnlineDep) -> list[schemas.BookableType]:
     """The session types a client can book online."""

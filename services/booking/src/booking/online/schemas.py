@@ -84,9 +84,21 @@ class LinkReschedule(Strict):
     starts_at: AwareDatetime
 
 
+class PublicStudio(BaseModel):
+    """What a client's page says about the studio: its name, phone, and the time zone in
+    which its times are read."""
+
+    studio_name: str | None
+    studio_phone: str | None
+    timezone: str
+    currency: str
+
+
 class PublicSession(BaseModel):
     session_id: str
     session_number: str | None
+    session_type_id: str
+    session_type_name: str | None = None
     state: SessionState
     starts_at: datetime
     ends_at: datetime

@@ -44,6 +44,15 @@ class OnlineBookingService:
         self.lead = timedelta(minutes=lead_minutes)
         self.clock = clock
 
+    async def studio(self) -> schemas.PublicStudio:
+        settings = await self.cancellations.studio.current()
+        return schemas.PublicStudio(
+            studio_name=settings.studio_name,
+            studio_phone=settings.studio_phone,
+            timezone=settings.timezone,
+            currency=settings.currency,
+        )
+
     async def bookable_types(self) -> list[schemas.BookableType]:
         return [
             schemas.BookableType(
@@ -220,9 +229,12 @@ class OnlineBookingService:
         refusal = await self.cancellations.link_refusal(session)
         settings = await self.cancellations.studio.current()
         outcome = session.deposit_outcome
+        stype = await self.scheduling.session_type(session.session_type_id)
         return schemas.PublicSession(
             session_id=session.id,
             session_number=session.number,
+            session_type_id=session.session_type_id,
+            session_type_name=stype.name,
             state=session.state,
             starts_at=session.starts_at,
             ends_at=session.ends_at,

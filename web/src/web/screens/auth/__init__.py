@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from web.gateway import GatewayError
 from web.pages import (
@@ -16,9 +15,9 @@ from web.pages import (
     StateDep,
     WebState,
     anonymous_csrf,
+    anonymous_page,
     client_address,
     form_value,
-    render_html,
 )
 from web.sessions import ANON_CSRF_COOKIE, COOKIE
 
@@ -33,28 +32,6 @@ def _next_path(value: str | None) -> str:
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/"
     return value
-
-
-def _anonymous_page(
-    request: Request, state: WebState, template: str, status_code: int = 200, **values: object
-) -> HTMLResponse:
-    token = request.cookies.get(ANON_CSRF_COOKIE) or secrets.token_urlsafe(32)
-    response = render_html(
-        state.templates,
-        template,
-        {"request": request, "csrf": token, "nav": [], "user": None, **values},
-        status_code,
-    )
-    if request.cookies.get(ANON_CSRF_COOKIE) != token:
-        response.set_cookie(
-            ANON_CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=state.settings.secure_cookies,
-            path="/",
-        )
-    return response
 
 
 async def _logged_in(
@@ -90,7 +67,7 @@ async def _needs_owner(state: WebState, request: Request) -> bool:
 async def login_page(request: Request, state: StateDep, next: str | None = None) -> Response:
     if await _needs_owner(state, request):
         return RedirectResponse("/first-run", status_code=303)
-    return _anonymous_page(request, state, "auth/login.html", next=_next_path(next), email="")
+    return anonymous_page(request, state, "auth/login.html", next=_next_path(next), email="")
 
 
 @router.post("/login")
@@ -111,7 +88,7 @@ async def login(request: Request, state: StateDep, _: AnonymousCsrf) -> Response
         if error.code == "validation_error":
             message = "Enter your email address and your password."
         headers = {"Retry-After": error.retry_after} if error.retry_after else {}
-        response = _anonymous_page(
+        response = anonymous_page(
             request,
             state,
             "auth/login.html",
@@ -130,7 +107,7 @@ async def login(request: Request, state: StateDep, _: AnonymousCsrf) -> Response
 async def first_run_page(request: Request, state: StateDep) -> Response:
     if not await _needs_owner(state, request):
         return RedirectResponse("/login", status_code=303)
-    return _anonymous_page(request, state, "auth/first_run.html", email="", errors={})
+    return anonymous_page(request, state, "auth/first_run.html", email="", errors={})
 
 
 @router.post("/first-run")
@@ -159,7 +136,7 @@ async def first_run(request: Request, state: StateDep, _: AnonymousCsrf) -> Resp
             errors = error.field_problems() or {"form": error.message}
         else:
             return await _logged_in(state, email, pair, "/")
-    return _anonymous_page(request, state, "auth/first_run.html", 422, email=email, errors=errors)
+    return anonymous_page(request, state, "auth/first_run.html", 422, email=email, errors=errors)
 
 
 @router.post("/logout")

@@ -399,7 +399,7 @@ async def book(page: PageDep, request: Request) -> Response:
     return RedirectResponse(calendar_link(day=day, type=typed["session_type_id"]), status_code=303)
 
 
-# --- one session: reschedule, cancel ------------------------------------------------------
+# --- one session: reschedule, cancel, reopen ------------------------------------------------------
 
 
 async def _session_page(
@@ -410,6 +410,7 @@ async def _session_page(
     typed: dict[str, str] | None = None,
     move_error: str | None = None,
     cancel_error: str | None = None,
+    reopen_error: str | None = None,
 ) -> HTMLResponse:
     zone, session, resources, types = await asyncio.gather(
         studio_zone(page.gateway),
@@ -440,6 +441,7 @@ async def _session_page(
         typed=typed,
         move_error=move_error,
         cancel_error=cancel_error,
+        reopen_error=reopen_error,
         day_link=calendar_link(day=starts.date().isoformat(), type=session["session_type_id"]),
     )
 
@@ -503,4 +505,44 @@ async def cancel(page: PageDep, request: Request, session_id: str) -> Response:
             else error.message
         )
         return await _session_page(page, session_id, status_code=error.status, cancel_error=message)
+    return RedirectResponse(f"/calendar/sessions/{session_id}", status_code=303)
+
+
+@router.post("/calendar/sessions/{session_id}/reopen", response_model=None)
+async def reopen(page: PageDep, request: Request, session_id: str) -> Response:
+    """Reinstate a session cancelled by mistake: in its old slot, or in the one typed when
+    that one is taken (booking answers 409 and the form asks for another)."""
+    form = await request.form()
+    typed = {n: form_value(form, n) for n in ("date", "time", "resource_id", "version", "reason")}
+    typed["another"] = form_value(form, "another")
+    body: dict[str, Any] = {"reason": typed["reason"], "version": int(typed["version"] or "-1")}
+    if typed["another"]:
+        zone = await studio_zone(page.gateway)
+        try:
+            local = dt.datetime.combine(
+                dt.date.fromisoformat(typed["date"]), dt.time.fromisoformat(typed["time"]), zone
+            )
+        except ValueError:
+            return await _session_page(
+                page,
+                session_id,
+                status_code=422,
+                typed=typed,
+                reopen_error="Give the date and time of the other slot.",
+            )
+        body["starts_at"] = local.isoformat()
+        body["resource_ids"] = [typed["resource_id"]] if typed["resource_id"] else []
+    try:
+        await page.gateway.send("POST", f"{BOOKING}/sessions/{session_id}/reopen", body)
+    except GatewayError as error:
+        if error.status >= 500:
+            raise
+        message = (
+            "Give a reason for reopening the session."
+            if error.code == "validation_error"
+            else error.message
+        )
+        return await _session_page(
+            page, session_id, status_code=error.status, typed=typed, reopen_error=message
+        )
     return RedirectResponse(f"/calendar/sessions/{session_id}", status_code=303)

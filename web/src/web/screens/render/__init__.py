@@ -178,6 +178,7 @@ async def _screen(
         profiles=profiles,
         jobs=jobs,
         names=names,
+        job_names={j["id"]: j["name"] for j in jobs},
         runs=runs[:runs_limit],
         more_runs=len(runs) > runs_limit,
         runs_limit=runs_limit,

@@ -396,21 +396,45 @@ async def change_user(page: PageDep, request: Request, email: str) -> Response:
 # --- status pipelines -------------------------------------------------------------------
 
 
+STAGES = ("capture", "present", "produce", "deliver", "archive", "delete")
+
+
+async def _pipeline(page: Page, kind: str) -> list[dict[str, Any]]:
+    """The studio-wide pipeline of `kind` in sort order, retired statuses included."""
+    found = await page.gateway.get(f"{WORKFLOW}/statuses", kind=kind, include_retired="true")
+    return [s for s in found if not s.get("session_type_id")]
+
+
 async def _statuses_page(
     page: Page, status_code: int = 200, **forms: dict[str, Any]
 ) -> HTMLResponse:
-    pipelines = await asyncio.gather(
-        *(page.gateway.get(f"{WORKFLOW}/statuses", kind=kind) for kind, _ in PIPELINES)
-    )
+    pipelines = await asyncio.gather(*(_pipeline(page, kind) for kind, _ in PIPELINES))
     return page.render(
         "settings/statuses.html",
         status_code,
         pipelines=[
-            (kind, label, [s for s in found if not s.get("session_type_id")])
-            for (kind, label), found in zip(PIPELINES, pipelines, strict=True)
+            (kind, label, found) for (kind, label), found in zip(PIPELINES, pipelines, strict=True)
         ],
+        stages=STAGES,
         forms=forms,
     )
+
+
+def _status_change(form: Any) -> dict[str, Any]:
+    """What a status row's form changes: its name, and its stage and duration when sent."""
+    change: dict[str, Any] = {"name": form_value(form, "name")}
+    if form_value(form, "stage"):
+        change["stage"] = form_value(form, "stage")
+    if form_value(form, "duration_days"):
+        change["duration_days"] = _days(form_value(form, "duration_days"))
+    return change
+
+
+def _days(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise FormProblem("duration_days", "Write a whole number of business days.") from None
 
 
 @router.get("/settings/statuses")
@@ -418,13 +442,200 @@ async def statuses(page: PageDep) -> HTMLResponse:
     return await _statuses_page(page)
 
 
-@router.post("/settings/statuses/{status_id}", response_model=None)
-async def rename_status(page: PageDep, request: Request, status_id: str) -> Response:
-    typed = _typed(await request.form(), "name")
+@router.post("/settings/statuses", response_model=None)
+async def add_status(page: PageDep, request: Request) -> Response:
+    """A new status of a pipeline, placed after the chosen one (at the end by default)."""
+    form = await request.form()
+    typed = _typed(form, "kind", "name", "stage", "duration_days", "after")
+    kind = typed["kind"] if typed["kind"] in dict(PIPELINES) else "session"
     try:
-        await page.gateway.send("PATCH", f"{WORKFLOW}/statuses/{status_id}", typed)
+        pipeline = [s for s in await _pipeline(page, kind) if s.get("role") != "cancelled"]
+        position = next(
+            (i + 1 for i, s in enumerate(pipeline) if s["id"] == typed["after"]), len(pipeline)
+        )
+        sort_order = await _room_at(page, pipeline, position)
+        body = {
+            "kind": kind,
+            "name": typed["name"],
+            "stage": typed["stage"],
+            "duration_days": _days(typed["duration_days"] or "0"),
+            "sort_order": sort_order,
+        }
+        await page.gateway.send("POST", f"{WORKFLOW}/statuses", body)
+    except FormProblem as problem:
+        return await _statuses_page(
+            page,
+            422,
+            **{
+                f"new_{kind}": {
+                    "typed": typed,
+                    "message": problem.message,
+                    "fields": {problem.field: problem.message},
+                }
+            },
+        )
+    except GatewayError as error:
+        return await _statuses_page(
+            page, error.status, **{f"new_{kind}": {"typed": typed, **refusal(error)}}
+        )
+    return _redirect(f"/settings/statuses#p-{kind}")
+
+
+async def _room_at(page: Page, pipeline: list[dict[str, Any]], position: int) -> int:
+    """A sort order that puts a new status at `position` of `pipeline`: between its
+    neighbours when they leave a gap, else after spacing the pipeline out by tens."""
+    before = pipeline[position - 1]["sort_order"] if position > 0 else 0
+    after = pipeline[position]["sort_order"] if position < len(pipeline) else before + 20
+    if after - before > 1:
+        return (before + after) // 2
+    await _renumber(page, pipeline)
+    return position * 10 + 5
+
+
+async def _renumber(page: Page, ordered: list[dict[str, Any]]) -> None:
+    """Sort orders 10, 20, 30... in the order given (only the ones that change are sent)."""
+    for index, status in enumerate(ordered, start=1):
+        if status["sort_order"] != index * 10:
+            await page.gateway.send(
+                "PATCH", f"{WORKFLOW}/statuses/{status['id']}", {"sort_order": index * 10}
+            )
+            status["sort_order"] = index * 10
+
+
+@router.post("/settings/statuses/{status_id}", response_model=None)
+async def change_status(page: PageDep, request: Request, status_id: str) -> Response:
+    """Rename a status, and change its stage and duration."""
+    form = await request.form()
+    typed = _typed(form, "name", "stage", "duration_days")
+    try:
+        change = _status_change(form)
+        await page.gateway.send("PATCH", f"{WORKFLOW}/statuses/{status_id}", change)
+    except FormProblem as problem:
+        return await _statuses_page(
+            page,
+            422,
+            **{f"status_{status_id}": {"typed": typed, "message": problem.message}},
+        )
     except GatewayError as error:
         return await _statuses_page(
             page, error.status, **{f"status_{status_id}": {"typed": typed, **refusal(error)}}
         )
     return _redirect("/settings/statuses")
+
+
+@router.post("/settings/statuses/{status_id}/move", response_model=None)
+async def move_status(page: PageDep, request: Request, status_id: str) -> Response:
+    """One place earlier or later in its pipeline (the two statuses swap places)."""
+    form = await request.form()
+    kind = form_value(form, "kind")
+    step = -1 if form_value(form, "direction") == "up" else 1
+    try:
+        if kind not in dict(PIPELINES):
+            raise FormProblem("kind", "Choose the pipeline of the status.")
+        pipeline = await _pipeline(page, kind)
+        index = next((i for i, s in enumerate(pipeline) if s["id"] == status_id), None)
+        if index is None:
+            raise FormProblem("kind", "That status is not in this pipeline any more.")
+        other = index + step
+        if 0 <= other < len(pipeline):
+            moved = pipeline[:]
+            moved[index], moved[other] = moved[other], moved[index]
+            await _renumber(page, moved)
+    except FormProblem as problem:
+        return await _statuses_page(
+            page, 422, **{f"status_{status_id}": {"message": problem.message}}
+        )
+    except GatewayError as error:
+        return await _statuses_page(page, error.status, **{f"status_{status_id}": refusal(error)})
+    return _redirect(f"/settings/statuses#s-{status_id}")
+
+
+@router.post("/settings/statuses/{status_id}/active", response_model=None)
+async def retire_status(page: PageDep, request: Request, status_id: str) -> Response:
+    """Retire a status (entities holding it keep it and move on from it) or bring it back."""
+    active = form_value(await request.form(), "active") == "true"
+    try:
+        await page.gateway.send("PATCH", f"{WORKFLOW}/statuses/{status_id}", {"active": active})
+    except GatewayError as error:
+        return await _statuses_page(page, error.status, **{f"status_{status_id}": refusal(error)})
+    return _redirect(f"/settings/statuses#s-{status_id}")
+
+
+# --- the studio -------------------------------------------------------------------------
+
+DEPOSIT_POLICIES = (
+    ("keep", "The studio keeps it"),
+    ("refund", "Refund it in full"),
+    ("refund_before", "Refund it in full when cancelled at least some days before"),
+)
+
+
+async def _studio_page(page: Page, status_code: int = 200, **form: Any) -> HTMLResponse:
+    current = await page.gateway.get(f"{BOOKING}/scheduling-settings")
+    return page.render(
+        "settings/studio.html",
+        status_code,
+        current=current,
+        policies=DEPOSIT_POLICIES,
+        form=form,
+    )
+
+
+@router.get("/settings/studio")
+async def studio(page: PageDep) -> HTMLResponse:
+    return await _studio_page(page)
+
+
+@router.post("/settings/studio", response_model=None)
+async def change_studio(page: PageDep, request: Request) -> Response:
+    """The studio's name, phone, currency, the cut-off of clients' links and the deposit
+    policy; `version` is the one the form was drawn from, so a change saved meanwhile is
+    shown (409) instead of being overwritten."""
+    form = await request.form()
+    typed = _typed(
+        form,
+        "studio_name",
+        "studio_phone",
+        "currency",
+        "change_cutoff_hours",
+        "deposit_policy",
+        "deposit_days",
+        "version",
+    )
+    try:
+        policy: dict[str, Any] = {"kind": typed["deposit_policy"] or "keep"}
+        if policy["kind"] == "refund_before":
+            policy["days"] = _count(typed["deposit_days"], "deposit_days", "days")
+        body = {
+            "studio_name": typed["studio_name"],
+            "studio_phone": typed["studio_phone"] or None,
+            "currency": typed["currency"],
+            "change_cutoff_hours": _count(
+                typed["change_cutoff_hours"], "change_cutoff_hours", "hours"
+            ),
+            "deposit_policy": policy,
+            "version": _count(typed["version"], "version", "version"),
+        }
+        await page.gateway.send("PUT", f"{BOOKING}/scheduling-settings", body)
+    except FormProblem as problem:
+        fields = {problem.field: problem.message}
+        return await _studio_page(page, 422, typed=typed, message=problem.message, fields=fields)
+    except GatewayError as error:
+        shown = refusal(error)
+        fields = shown["fields"]
+        if "days" in fields:
+            fields["deposit_days"] = fields.pop("days")
+        if error.status == 409:
+            shown["message"] = (
+                "Someone saved the studio's settings while you were editing: "
+                "the form now shows what they saved and what you typed; save again to keep yours."
+            )
+        return await _studio_page(page, error.status, typed=typed, **shown)
+    return _redirect("/settings/studio?saved=1")
+
+
+def _count(text: str, field: str, unit: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise FormProblem(field, f"Write a whole number of {unit}.") from None
