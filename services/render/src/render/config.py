@@ -20,6 +20,12 @@ class RenderSettings(ServiceSettings):
     # Workflow's internal reads (render sets: which images, their recipes and order lines).
     workflow_url: str = "http://127.0.0.1:8002"
 
+    # A run still rendering with no task recorded for this long is stalled (its task messages
+    # lost, its workers gone, its close lost): the consumers process asks its unfinished renders
+    # again once, and fails it with the reason at the next stall. Checked this often.
+    run_stall_seconds: int = Field(default=1800, ge=10, le=7 * 86_400)
+    run_sweep_seconds: float = Field(default=60.0, gt=0, le=86_400)
+
     # Previews made on import: long edge and JPEG quality (always sRGB).
     preview_long_edge: int = Field(default=2048, ge=64, le=8192)
     preview_quality: int = Field(default=85, ge=1, le=100)

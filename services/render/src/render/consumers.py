@@ -1,16 +1,18 @@
 """The render service's consumers: previews for imported images, and render runs for the render
 jobs that a status change selects (the render worker, `python -m render.worker`, renders them);
-beside them, the render tasks the workers gave up on, recorded as failed images of their runs.
+beside them, the render tasks the workers gave up on, recorded as failed images of their runs,
+and the sweep of stalled runs (`render.runs.stalls`).
 
     python -m render.consumers
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from kit.app import Platform
+from kit.app import Platform, ServiceSpec
 from kit.consumers import ConsumerGroup, run_consumer_process
 from kit.events.consumer import HandlerContext, Subscription, dead_letter_topic
 from kit.events.contracts import workflow
@@ -20,6 +22,7 @@ from render.context import context_of
 from render.main import background_spec
 from render.previews.service import create_previews
 from render.runs.service import on_status_changed, record_given_up_task
+from render.runs.stalls import start_stall_sweeper, stop_stall_sweeper
 
 GROUP_ID = "render"
 # Reads the render workers' dead-letter topic (`render.tasks.<worker group>.dlt`).
@@ -81,11 +84,22 @@ def task_dead_letter_group(settings: RenderSettings) -> ConsumerGroup:
     )
 
 
+def consumers_spec(settings: RenderSettings) -> ServiceSpec:
+    """The background spec, plus the sweep of stalled runs (this process only: the workers,
+    however many, do not sweep)."""
+    spec = background_spec(settings)
+    return dataclasses.replace(
+        spec,
+        on_start=(*spec.on_start, start_stall_sweeper),
+        on_stop=(stop_stall_sweeper, *spec.on_stop),
+    )
+
+
 def main() -> None:
     settings = RenderSettings()
     run_consumer_process(
         settings,
-        background_spec(settings),
+        consumers_spec(settings),
         group_id=GROUP_ID,
         topics=[workflow.TOPIC],
         subscriptions=subscriptions,

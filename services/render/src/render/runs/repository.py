@@ -11,6 +11,7 @@ task id, so a task rendered twice (redelivered after a worker died) counts once.
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -29,6 +30,11 @@ INDEXES = [IndexSpec(RUNS, [("session_id", 1), ("created_at", -1)], name="by_ses
 PROGRESS = {"status": 1, "done": 1, "total": 1, "profiles": 1, "session_id": 1}
 
 
+def _now() -> datetime:
+    at = datetime.now(UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
 class RunRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._runs = db[RUNS]
@@ -42,7 +48,7 @@ class RunRepository:
         return True
 
     async def get(self, run_id: str) -> Document | None:
-        return await self._runs.find_one({"_id": run_id}, {"_outbox": 0})
+        return await self._runs.find_one({"_id": run_id}, {"_outbox": 0, "tasks": 0})
 
     async def progress(self, run_id: str) -> Document | None:
         return await self._runs.find_one({"_id": run_id}, PROGRESS)
@@ -54,7 +60,7 @@ class RunRepository:
 
     async def recent(self, *, session_id: str | None, limit: int) -> list[Document]:
         selector: Document = {} if session_id is None else {"session_id": session_id}
-        cursor = self._runs.find(selector, {"_outbox": 0}).sort("created_at", -1)
+        cursor = self._runs.find(selector, {"_outbox": 0, "tasks": 0}).sort("created_at", -1)
         return await cursor.limit(limit).to_list()
 
     async def record_result(
@@ -63,9 +69,36 @@ class RunRepository:
         """Add one task's output or failure to its run, once; False if it was recorded before."""
         outcome = await self._runs.update_one(
             {"_id": run_id, "status": "rendering", "finished_tasks": {"$ne": task_id}},
-            {"$push": {"finished_tasks": task_id, field: result}, "$inc": {"done": 1}},
+            {
+                "$push": {"finished_tasks": task_id, field: result},
+                "$inc": {"done": 1},
+                "$set": {"progressed_at": _now()},
+            },
         )
         return outcome.modified_count == 1
+
+    async def stalled(self, before: datetime, limit: int) -> list[Document]:
+        """Runs still rendering whose last recorded task (or start) is older than `before`;
+        their task messages and what they recorded, not their outputs."""
+        cursor = self._runs.find(
+            {
+                "status": "rendering",
+                "$or": [
+                    {"progressed_at": {"$lt": before}},
+                    {"progressed_at": None, "started_at": {"$lt": before}},
+                ],
+            },
+            {"tasks": 1, "finished_tasks": 1, "done": 1, "total": 1, "redriven_at": 1},
+        )
+        return await cursor.limit(limit).to_list()
+
+    async def redrive(self, run_id: str, at: datetime, events: list[Envelope]) -> bool:
+        """Mark a stalled run asked again (once) with its unfinished tasks' messages."""
+        result = await self._runs.update_one(
+            {"_id": run_id, "status": "rendering", "redriven_at": None},
+            with_events({"$set": {"redriven_at": at, "progressed_at": at}}, *events),
+        )
+        return result.modified_count == 1
 
     async def finish_run(self, run_id: str, fields: dict[str, Any], events: list[Envelope]) -> bool:
         """Close a run that is still rendering (one writer wins), with its event."""

@@ -362,8 +362,11 @@ async def start_run(
             "finished_tasks": [r["task_id"] for r in reused],
             "outputs": reused,
             "failures": [],
+            # The task messages again, for the stall sweep to ask a stalled run's renders again.
+            "tasks": [m.data for m in messages],
             "created_at": now,
             "started_at": now,
+            "progressed_at": now,
         },
         messages,
     )
