@@ -127,7 +127,12 @@ def test_every_secret_comes_from_the_env_file_whose_example_names_it() -> None:
     services = _compose()["services"]
 
     required = set(REQUIRED.findall(text))
-    assert {"GATEWAY_JWT_SECRET", "BOOKING_LINK_SECRET", "STUDIO_S3_SECRET_KEY"} <= required
+    assert {
+        "GATEWAY_JWT_SECRET",
+        "BOOKING_LINK_SECRET",
+        "STUDIO_S3_SECRET_KEY",
+        "STUDIO_INTERNAL_SECRET",
+    } <= required
     assert required <= named, f"not in compose.env.example: {sorted(required - named)}"
     assert set(OPTIONAL.findall(text)) <= named
     for line in example.splitlines():

@@ -18,6 +18,7 @@ def production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STUDIO_ENVIRONMENT", "production")
     monkeypatch.setenv("STUDIO_S3_ACCESS_KEY", "production-access-key")
     monkeypatch.setenv("STUDIO_S3_SECRET_KEY", "production-secret-key")
+    monkeypatch.setenv("STUDIO_INTERNAL_SECRET", "i" * 32)
     monkeypatch.setenv("GATEWAY_OWNER_EMAIL", "owner@studio.test")
     monkeypatch.setenv("GATEWAY_OWNER_PASSWORD", "the owner's long password")
 

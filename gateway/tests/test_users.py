@@ -184,7 +184,12 @@ async def test_an_owner_cannot_lock_themselves_out(gateway: httpx.AsyncClient) -
 
 
 def test_production_refuses_to_start_without_a_jwt_secret_and_a_first_owner() -> None:
-    infra = InfraSettings(environment="production", s3_access_key="k", s3_secret_key="s")  # type: ignore[arg-type]
+    infra = InfraSettings(
+        environment="production",
+        s3_access_key="k",  # type: ignore[arg-type]
+        s3_secret_key="s",  # type: ignore[arg-type]
+        internal_secret="i" * 32,  # type: ignore[arg-type]
+    )
 
     with pytest.raises(ValidationError, match="GATEWAY_JWT_SECRET"):
         GatewaySettings(infra=infra, owner_email="o@studio.test")

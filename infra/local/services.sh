@@ -112,6 +112,13 @@ case "$cmd" in
     # The links booking writes for clients (cancel, reschedule, back from paying) open the
     # web app's pages; the delivery links are the gateway's.
     export BOOKING_PUBLIC_BASE_URL=${BOOKING_PUBLIC_BASE_URL:-http://127.0.0.1:$(port_of web)}
+    # The services refuse calls that the gateway or a peer did not sign (kit/internal_auth.py),
+    # with a secret made once per state folder.
+    if [ -z "${STUDIO_INTERNAL_SECRET:-}" ]; then
+      [ -s "$state/internal-secret" ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$state/internal-secret")
+      STUDIO_INTERNAL_SECRET=$(cat "$state/internal-secret")
+    fi
+    export STUDIO_INTERNAL_SECRET STUDIO_INTERNAL_AUTH=${STUDIO_INTERNAL_AUTH:-true}
     for s in "${services[@]}"; do
       [ "$s" = gateway ] && for u in "${services[@]}"; do [ "$u" = gateway ] || [ "$u" = web ] || wait_ready "$u"; done
       start_one "$s"

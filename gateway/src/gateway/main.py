@@ -19,6 +19,7 @@ from gateway.proxy.router import router as proxy_router
 from gateway.users.router import router as users_router
 from gateway.users.service import UserService
 from kit.app import Platform, ReadinessCheck, ServiceSpec, create_service_app, serve
+from kit.internal_auth import internal_auth
 from kit.mongo import ping
 
 
@@ -38,6 +39,8 @@ async def _open_gateway(platform: Platform) -> None:
         ),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         follow_redirects=False,
+        # Every call to a service is signed: the services believe the user it states.
+        auth=internal_auth(settings.infra),
     )
     platform.extras["http"] = client
     issuer = TokenIssuer(settings.jwt_secret_value, settings.access_token_seconds)
@@ -83,6 +86,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         readiness=readiness,
         on_start=[_open_gateway],
         on_stop=[_close_http],
+        behind_gateway=False,
     )
     app = create_service_app(settings, spec)
     metrics = GatewayMetrics()

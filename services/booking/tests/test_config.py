@@ -14,6 +14,7 @@ def production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STUDIO_ENVIRONMENT", "production")
     monkeypatch.setenv("STUDIO_S3_ACCESS_KEY", "production-access-key")
     monkeypatch.setenv("STUDIO_S3_SECRET_KEY", "production-secret-key")
+    monkeypatch.setenv("STUDIO_INTERNAL_SECRET", "i" * 32)
     monkeypatch.setenv("BOOKING_STRIPE_API_KEY", "sk_live_production")
     monkeypatch.setenv("BOOKING_STRIPE_WEBHOOK_SECRET", "whsec_production")
     monkeypatch.setenv("BOOKING_LINK_SECRET", "l" * 32)

@@ -23,6 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kit.errors import error_body, install_error_handlers
 from kit.events.kafka import EventPublisher, check_kafka, ensure_topics
 from kit.events.outbox import OutboxRelay, outbox_indexes
+from kit.internal_auth import InternalAuthMiddleware
 from kit.limits import RequestLimitMiddleware, RequestLimits
 from kit.logging import RequestIdMiddleware, configure_logging
 from kit.mongo import Document, IndexSpec, connect_mongo, ensure_indexes, ping
@@ -65,6 +66,9 @@ class ServiceSpec:
     readiness: Sequence[tuple[str, ReadinessCheck]] | None = None
     on_start: Sequence[Callable[[Platform], Awaitable[None]]] = ()
     on_stop: Sequence[Callable[[Platform], Awaitable[None]]] = ()
+    # A service behind the gateway refuses unsigned calls when the settings say so
+    # (`kit.internal_auth`); the gateway itself is the front door and does not.
+    behind_gateway: bool = True
 
     def background_only(self) -> ServiceSpec:
         """This spec for a consumer or worker process: storage, outbox and topics, but no
@@ -171,6 +175,9 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         openapi_url="/openapi.json",
     )
     # Added first, so it runs inside RequestIdMiddleware: its refusals carry the request id.
+    secret = settings.infra.internal_secret_value
+    if spec.behind_gateway and settings.infra.checks_internal_calls and secret:
+        app.add_middleware(InternalAuthMiddleware, secret=secret)
     app.add_middleware(RequestLimitMiddleware, limits=request_limits(settings))
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)

@@ -94,11 +94,33 @@ class InfraSettings(BaseSettings):
     # A background process (consumers, render worker) touches this file while it runs and its
     # database answers, for a container's health check (`python -m kit.heartbeat <file>`).
     heartbeat_file: str | None = None
+    # The secret the gateway and the services sign their calls to services with
+    # (`kit.internal_auth`), and whether a service refuses unsigned calls: unset, it does in
+    # production (where the secret is then required, 32 bytes at least).
+    internal_secret: SecretStr | None = None
+    internal_auth: bool | None = None
 
     @model_validator(mode="after")
     def _secrets(self) -> InfraSettings:
         fill_local_secrets(self, _LOCAL_SECRETS, environment=self.environment, prefix="STUDIO_")
+        if self.checks_internal_calls:
+            if self.internal_secret is None:
+                raise ValueError(
+                    "STUDIO_INTERNAL_SECRET is needed when services check internal calls "
+                    "(STUDIO_INTERNAL_AUTH, on in production)"
+                )
+            refuse_weak_secrets(self, prefix="STUDIO_", minimum_bytes={"internal_secret": 32})
         return self
+
+    @property
+    def checks_internal_calls(self) -> bool:
+        if self.internal_auth is None:
+            return self.environment == "production"
+        return self.internal_auth
+
+    @property
+    def internal_secret_value(self) -> str | None:
+        return self.internal_secret.get_secret_value() if self.internal_secret else None
 
     @property
     def s3_access_key_value(self) -> str:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import importlib
 import os
+import secrets
 import shlex
 import subprocess
 import time
@@ -138,6 +139,10 @@ def platform_env(name: str, ports: Mapping[str, int]) -> dict[str, str]:
         env["WEB_GATEWAY_URL"] = gateway
         env["WEB_PUBLIC_URL"] = f"http://127.0.0.1:{ports['web']}"
     env |= {
+        # The services refuse calls the gateway or a peer did not sign, as in `make run`.
+        "STUDIO_INTERNAL_AUTH": "true",
+        "STUDIO_INTERNAL_SECRET": secrets.token_urlsafe(32),
+        "DELIVERY_WORKFLOW_URL": f"http://127.0.0.1:{ports['workflow']}",
         # Clients' booking links open the web app's pages when there is one.
         "BOOKING_PUBLIC_BASE_URL": env.get("WEB_PUBLIC_URL", gateway),
         "DELIVERY_PUBLIC_BASE_URL": gateway,

@@ -13,6 +13,7 @@ import httpx
 
 from delivery.context import DeliveryContext
 from kit.errors import BadGateway, ServiceUnavailable, Unprocessable
+from kit.internal_auth import internal_auth
 
 HTTP_KEY = "render_http"
 CALLER = {"X-User-Id": "delivery", "X-User-Role": "staff"}
@@ -34,7 +35,12 @@ def render_http(ctx: DeliveryContext) -> httpx.AsyncClient:
     """The process's client for render's API (made on first use, closed at stop)."""
     client = ctx.platform.extras.get(HTTP_KEY)
     if client is None:
-        client = httpx.AsyncClient(base_url=ctx.settings.render_url, headers=CALLER, timeout=30.0)
+        client = httpx.AsyncClient(
+            base_url=ctx.settings.render_url,
+            headers=CALLER,
+            timeout=30.0,
+            auth=internal_auth(ctx.settings.infra),
+        )
         ctx.platform.extras[HTTP_KEY] = client
     assert isinstance(client, httpx.AsyncClient)
     return client
