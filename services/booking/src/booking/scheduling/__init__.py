@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from booking.features import Feature
 from booking.scheduling.repository import INDEXES
 from booking.scheduling.router import build_service, router
 from kit.app import Platform
+from kit.periodic import Periodic
 
-log = logging.getLogger(__name__)
 SWEEP_SECONDS = 30.0
 
 
-async def _sweep_forever(platform: Platform) -> None:
-    service = build_service(platform)
-    while True:
-        try:
-            await service.sweep()
-        except Exception as exc:
-            log.warning("session sweep failed (%s); next in %s s", exc, SWEEP_SECONDS)
-        await asyncio.sleep(SWEEP_SECONDS)
-
-
 async def start_sweeper(platform: Platform) -> None:
-    platform.extras["scheduling_sweeper"] = asyncio.create_task(_sweep_forever(platform))
+    service = build_service(platform)
+    sweeper = Periodic("session sweep", service.sweep, SWEEP_SECONDS)
+    sweeper.start()
+    platform.extras["scheduling_sweeper"] = sweeper
 
 
 async def stop_sweeper(platform: Platform) -> None:
-    task: asyncio.Task[None] | None = platform.extras.pop("scheduling_sweeper", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    sweeper: Periodic | None = platform.extras.pop("scheduling_sweeper", None)
+    if sweeper is not None:
+        await sweeper.stop()
 
 
 feature = Feature(

@@ -13,14 +13,12 @@ still rendering, so several sweeping processes do each step once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from kit.app import Platform
 from kit.events.contracts.render import RenderTaskPlanned
+from kit.periodic import Periodic
 from render.context import RenderContext, context_of
 from render.runs.repository import RUNS, RunRepository
 from render.runs.service import close_run, close_when_accounted, get_run
@@ -80,26 +78,18 @@ def _stall_reason(stall: int, *, asked_again: bool) -> str:
     return f"Rendering made no progress for {_duration(stall)}."
 
 
-async def _sweep_forever(ctx: RenderContext) -> None:
-    while True:
-        try:
-            await sweep_stalled_runs(ctx)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("render run stall sweep failed (%s); retrying", exc)
-        await asyncio.sleep(ctx.settings.run_sweep_seconds)
-
-
 async def start_stall_sweeper(platform: Platform) -> None:
-    platform.extras[SWEEPER_KEY] = asyncio.create_task(
-        _sweep_forever(context_of(platform)), name="render-run-stall-sweep"
-    )
+    ctx = context_of(platform)
+
+    async def sweep() -> None:
+        await sweep_stalled_runs(ctx)
+
+    sweeper = Periodic("render run stall sweep", sweep, ctx.settings.run_sweep_seconds)
+    sweeper.start()
+    platform.extras[SWEEPER_KEY] = sweeper
 
 
 async def stop_stall_sweeper(platform: Platform) -> None:
-    task: asyncio.Task[Any] | None = platform.extras.pop(SWEEPER_KEY, None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    sweeper: Periodic | None = platform.extras.pop(SWEEPER_KEY, None)
+    if sweeper is not None:
+        await sweeper.stop()
