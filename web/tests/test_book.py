@@ -11,15 +11,8 @@ import uuid
 from typing import Any
 
 import httpx
-from web_harness import (
-    OWNER_EMAIL,
-    OWNER_PASSWORD,
-    WebClient,
-    WebPlatform,
-    gateway_token,
-    html,
-    text_of,
-)
+from test_calendar import studio_setup
+from web_harness import WebClient, WebPlatform, html, text_of
 
 # Clear of the days the calendar's tests close (9 to 11 days ahead).
 DAY = dt.date.today() + dt.timedelta(days=20)
@@ -27,39 +20,14 @@ DAY = dt.date.today() + dt.timedelta(days=20)
 
 async def online_type(studio: WebPlatform, *, deposit_minor: int = 0) -> dict[str, Any]:
     """A room open 09:00-17:00 every day and an hour-long session type clients book online."""
-    token = await gateway_token(studio.gateway, OWNER_EMAIL, OWNER_PASSWORD)
-    name = f"Online room {uuid.uuid4().hex[:6]}"
-    async with httpx.AsyncClient(
-        base_url=studio.gateway, headers={"Authorization": f"Bearer {token}"}
-    ) as api:
-        resource = (
-            await api.post("/api/booking/resources", json={"name": name, "kind": "room"})
-        ).json()
-        hours = await api.post(
-            "/api/booking/opening-hours",
-            json={
-                "resource_ids": [resource["id"]],
-                "weekdays": list(range(7)),
-                "opens": "09:00",
-                "closes": "17:00",
-                "valid_from": dt.date.today().isoformat(),
-            },
-        )
-        assert hours.status_code == 201, hours.text
-        stype = await api.post(
-            "/api/booking/session-types",
-            json={
-                "name": f"Family portrait {name}",
-                "duration_minutes": 60,
-                "start_every_minutes": 60,
-                "resource_ids": [resource["id"]],
-                "bookable_online": True,
-                "online_description": "An hour in the studio for the whole family.",
-                "deposit_minor": deposit_minor,
-            },
-        )
-        assert stype.status_code == 201, stype.text
-    return stype.json()
+    setup = await studio_setup(
+        studio,
+        bookable_online=True,
+        online_description="An hour in the studio for the whole family.",
+        deposit_minor=deposit_minor,
+    )
+    stype: dict[str, Any] = setup["type"]
+    return stype
 
 
 def _starts(page: httpx.Response) -> list[str]:

@@ -25,8 +25,9 @@ DAY = dt.date.today() + dt.timedelta(days=9)
 TOKENS: dict[str, str] = {}  # one owner login for all the setups (logins are rate limited)
 
 
-async def studio_setup(studio: WebPlatform) -> dict[str, Any]:
-    """A resource open 09:00-17:00 every day and an hour-long session type on it."""
+async def studio_setup(studio: WebPlatform, **type_fields: Any) -> dict[str, Any]:
+    """A resource open 09:00-17:00 every day and an hour-long session type on it (with
+    `type_fields` besides, e.g. booked online)."""
     if studio.gateway not in TOKENS:
         TOKENS[studio.gateway] = await gateway_token(studio.gateway, OWNER_EMAIL, OWNER_PASSWORD)
     token = TOKENS[studio.gateway]
@@ -55,6 +56,7 @@ async def studio_setup(studio: WebPlatform) -> dict[str, Any]:
                 "duration_minutes": 60,
                 "start_every_minutes": 60,
                 "resource_ids": [resource["id"]],
+                **type_fields,
             },
         )
         assert stype.status_code == 201, stype.text

@@ -9,6 +9,7 @@ and shows what the services answer.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -347,9 +348,9 @@ async def invoice(page: PageDep, invoice_id: str) -> HTMLResponse:
     return await _invoice_page(page, invoice_id)
 
 
-@router.post("/orders/invoices/{invoice_id}/status", response_model=None)
-async def change_status(page: PageDep, invoice_id: str, request: Request) -> Response:
-    form = await _form(request)
+def _status_change(form: Any) -> dict[str, Any]:
+    """What a status form asks workflow: the status (the next one when empty), a note, and
+    the version the page was drawn from."""
     body: dict[str, Any] = {
         k: v
         for k, v in {
@@ -361,19 +362,36 @@ async def change_status(page: PageDep, invoice_id: str, request: Request) -> Res
     version = form_value(form, "expected_version")
     if version.isdigit():
         body["expected_version"] = int(version)
+    return body
+
+
+async def _move(
+    page: Page,
+    request: Request,
+    path: str,
+    refused: Callable[[int, str, dict[str, str]], Awaitable[HTMLResponse]],
+    done: str,
+) -> Response:
+    """Send a status form to workflow's `path`; its refusal shown by `refused`."""
+    body = _status_change(await _form(request))
     try:
-        await page.gateway.send("POST", f"{WORKFLOW}/invoices/{invoice_id}/status", body)
+        await page.gateway.send("POST", path, body)
     except GatewayError as error:
         if error.status >= 500 or error.status == 404:
             raise
+        return await refused(error.status, error.message, {"note": str(body.get("note", ""))})
+    return _redirect(done)
+
+
+@router.post("/orders/invoices/{invoice_id}/status", response_model=None)
+async def change_status(page: PageDep, invoice_id: str, request: Request) -> Response:
+    async def refused(status: int, message: str, typed: dict[str, str]) -> HTMLResponse:
         return await _invoice_page(
-            page,
-            invoice_id,
-            status_code=error.status,
-            status_error=error.message,
-            typed={"note": str(body.get("note", ""))},
+            page, invoice_id, status_code=status, status_error=message, typed=typed
         )
-    return _redirect(f"/orders/invoices/{invoice_id}")
+
+    path = f"{WORKFLOW}/invoices/{invoice_id}/status"
+    return await _move(page, request, path, refused, f"/orders/invoices/{invoice_id}")
 
 
 @router.post("/orders/invoices/{invoice_id}/payments", response_model=None)
@@ -532,31 +550,13 @@ async def production_order(page: PageDep, order_id: str) -> HTMLResponse:
 
 @router.post("/orders/production/{order_id}/status", response_model=None)
 async def change_production_status(page: PageDep, order_id: str, request: Request) -> Response:
-    form = await _form(request)
-    body: dict[str, Any] = {
-        k: v
-        for k, v in {
-            "to_status_id": form_value(form, "to_status_id"),
-            "note": form_value(form, "note"),
-        }.items()
-        if v
-    }
-    version = form_value(form, "expected_version")
-    if version.isdigit():
-        body["expected_version"] = int(version)
-    try:
-        await page.gateway.send("POST", f"{WORKFLOW}/production-orders/{order_id}/status", body)
-    except GatewayError as error:
-        if error.status >= 500 or error.status == 404:
-            raise
+    async def refused(status: int, message: str, typed: dict[str, str]) -> HTMLResponse:
         return await _production_order_page(
-            page,
-            order_id,
-            status_code=error.status,
-            status_error=error.message,
-            typed={"note": str(body.get("note", ""))},
+            page, order_id, status_code=status, status_error=message, typed=typed
         )
-    return _redirect(f"/orders/production/{order_id}")
+
+    path = f"{WORKFLOW}/production-orders/{order_id}/status"
+    return await _move(page, request, path, refused, f"/orders/production/{order_id}")
 
 
 @router.post("/orders/production/{order_id}/notes", response_model=None)
