@@ -392,3 +392,33 @@ async def test_a_session_cancelled_by_mistake_is_reopened_in_another_slot_when_i
     assert html(after).css_first('form[aria-label="Reopen the session"]') is None
     assert last in day.text
     assert taker in day.text
+
+
+async def test_a_deposit_is_taken_at_the_desk_or_asked_for_by_a_checkout_link(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    setup = await studio_setup(studio, deposit_minor=5000)
+    desk, online = f"Desk{uuid.uuid4().hex[:5]}", f"Link{uuid.uuid4().hex[:5]}"
+    await book_new_client(owner, setup, 10, desk)
+    await book_new_client(owner, setup, 11, online)
+    day = html(await owner.get(day_path(setup)))
+    desk_path = next(a for a in day.css("a.booking") if desk in a.text()).attributes["href"] or ""
+    link_path = next(a for a in day.css("a.booking") if online in a.text()).attributes["href"]
+    unpaid = await owner.get(desk_path)
+    taken = await owner.post(f"{desk_path}/deposit", {"method": "cash", "reference": "R-9"})
+    after = await owner.get(desk_path)
+    twice = await owner.post(f"{desk_path}/deposit", {"method": "cash", "reference": ""})
+    asked = await owner.post(f"{link_path}/deposit", {"method": "checkout", "reference": ""})
+    link_page = await owner.get(link_path or "")
+
+    assert "Deposit 50.00 USD" in text_of(unpaid, "#deposit")
+    assert "Not paid yet." in text_of(unpaid, "#deposit")
+    assert taken.status_code == 303
+    assert "succeeded · cash (R-9) · recorded by" in text_of(after, "#deposit")
+    assert html(after).css_first('form[aria-label="Take the deposit"]') is None
+    assert twice.status_code == 409
+    assert "already paid" in text_of(twice, "#deposit p.error")
+    assert asked.status_code == 303
+    assert "pending · checkout" in text_of(link_page, "#deposit")
+    checkout = html(link_page).css_first("#deposit input[readonly]").attributes["value"] or ""
+    assert checkout.startswith("http")

@@ -411,13 +411,16 @@ async def _session_page(
     move_error: str | None = None,
     cancel_error: str | None = None,
     reopen_error: str | None = None,
+    deposit_error: str | None = None,
 ) -> HTMLResponse:
-    zone, session, resources, types = await asyncio.gather(
+    zone, session, resources, types, payments = await asyncio.gather(
         studio_zone(page.gateway),
         page.gateway.get(f"{BOOKING}/sessions/{session_id}"),
         page.gateway.get(f"{BOOKING}/resources"),
         page.gateway.get(f"{BOOKING}/session-types"),
+        page.gateway.get(f"{BOOKING}/payments", session_id=session_id),
     )
+    stype = next((t for t in types if t["id"] == session["session_type_id"]), None)
     client = await page.gateway.get(f"{BOOKING}/clients/{session['client_id']}")
     starts = utc(session["starts_at"]).astimezone(zone)
     ends = utc(session["ends_at"]).astimezone(zone)
@@ -437,11 +440,15 @@ async def _session_page(
         ends=ends,
         resources=resources,
         names={r["id"]: r["name"] for r in resources},
-        type_name=next((t["name"] for t in types if t["id"] == session["session_type_id"]), ""),
+        type_name=stype["name"] if stype else "",
+        deposit_minor=stype["deposit_minor"] if stype else 0,
+        currency=(stype["currency"] if stype else "usd").upper(),
+        deposits=[p for p in payments if p["purpose"] == "deposit"],
         typed=typed,
         move_error=move_error,
         cancel_error=cancel_error,
         reopen_error=reopen_error,
+        deposit_error=deposit_error,
         day_link=calendar_link(day=starts.date().isoformat(), type=session["session_type_id"]),
     )
 
@@ -546,3 +553,29 @@ async def reopen(page: PageDep, request: Request, session_id: str) -> Response:
             page, session_id, status_code=error.status, typed=typed, reopen_error=message
         )
     return RedirectResponse(f"/calendar/sessions/{session_id}", status_code=303)
+
+
+@router.post("/calendar/sessions/{session_id}/deposit", response_model=None)
+async def take_deposit(page: PageDep, request: Request, session_id: str) -> Response:
+    """The session type's deposit: taken at the desk (recorded, with a receipt number) or
+    asked for through a Stripe Checkout link to send the client."""
+    form = await request.form()
+    method = form_value(form, "method")
+    body: dict[str, Any] = {"session_id": session_id}
+    if method == "checkout":
+        path = f"{BOOKING}/payments"
+        body["method"] = "checkout"
+    else:
+        path = f"{BOOKING}/payments/recorded"
+        body["method"] = method
+        if form_value(form, "reference"):
+            body["reference"] = form_value(form, "reference")
+    try:
+        await page.gateway.send("POST", path, body)
+    except GatewayError as error:
+        if error.status >= 500:
+            raise
+        return await _session_page(
+            page, session_id, status_code=error.status, deposit_error=error.message
+        )
+    return RedirectResponse(f"/calendar/sessions/{session_id}#deposit", status_code=303)
