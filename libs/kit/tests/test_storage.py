@@ -44,10 +44,12 @@ async def test_a_presigned_url_stops_working_when_it_expires(
     bucket = f"t-{unique}"
     await storage.ensure_bucket(bucket)
     await storage.put(bucket, "k", b"secret proofs")
-    url = storage.presign_get(bucket, "k", expires_in=1)
+    # Five seconds leave room for a loaded machine between signing and the first read (one
+    # second failed a CI run); S3 counts expiry in whole seconds from the signing.
+    url = storage.presign_get(bucket, "k", expires_in=5)
     async with httpx.AsyncClient() as http:
         assert (await http.get(url)).status_code == 200
-        await asyncio.sleep(2.2)
+        await asyncio.sleep(6.2)
         expired = await http.get(url)
     assert expired.status_code == 403
     assert b"expired" in expired.content.lower()
