@@ -80,6 +80,13 @@ def internal_auth(infra: InfraSettings) -> InternalAuth | None:
     return InternalAuth(secret) if secret else None
 
 
+def peer_client(base_url: str, caller: dict[str, str], infra: InfraSettings) -> httpx.AsyncClient:
+    """A service's client to a peer: states `caller` (its `X-User-*`) and signs every call."""
+    return httpx.AsyncClient(
+        base_url=base_url, headers=caller, timeout=30.0, auth=internal_auth(infra)
+    )
+
+
 class InternalAuthMiddleware:
     """Refuses calls that do not carry a valid signature (see the module's text)."""
 

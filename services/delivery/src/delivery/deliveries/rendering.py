@@ -13,7 +13,7 @@ import httpx
 
 from delivery.context import DeliveryContext
 from kit.errors import BadGateway, ServiceUnavailable, Unprocessable
-from kit.internal_auth import internal_auth
+from kit.internal_auth import peer_client
 
 HTTP_KEY = "render_http"
 CALLER = {"X-User-Id": "delivery", "X-User-Role": "staff"}
@@ -35,12 +35,7 @@ def render_http(ctx: DeliveryContext) -> httpx.AsyncClient:
     """The process's client for render's API (made on first use, closed at stop)."""
     client = ctx.platform.extras.get(HTTP_KEY)
     if client is None:
-        client = httpx.AsyncClient(
-            base_url=ctx.settings.render_url,
-            headers=CALLER,
-            timeout=30.0,
-            auth=internal_auth(ctx.settings.infra),
-        )
+        client = peer_client(ctx.settings.render_url, CALLER, ctx.settings.infra)
         ctx.platform.extras[HTTP_KEY] = client
     assert isinstance(client, httpx.AsyncClient)
     return client

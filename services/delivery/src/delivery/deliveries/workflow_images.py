@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from delivery.context import DeliveryContext
 from kit.errors import BadGateway, ServiceUnavailable, Unprocessable
-from kit.internal_auth import internal_auth
+from kit.internal_auth import peer_client
 
 HTTP_KEY = "workflow_http"
 CALLER = {"X-User-Id": "delivery", "X-User-Role": "staff"}
@@ -37,12 +37,7 @@ def workflow_http(ctx: DeliveryContext) -> httpx.AsyncClient:
     """The process's client for workflow's API (made on first use, closed at stop)."""
     client = ctx.platform.extras.get(HTTP_KEY)
     if client is None:
-        client = httpx.AsyncClient(
-            base_url=ctx.settings.workflow_url,
-            headers=CALLER,
-            timeout=30.0,
-            auth=internal_auth(ctx.settings.infra),
-        )
+        client = peer_client(ctx.settings.workflow_url, CALLER, ctx.settings.infra)
         ctx.platform.extras[HTTP_KEY] = client
     assert isinstance(client, httpx.AsyncClient)
     return client

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, Field
 
-from kit.internal_auth import internal_auth
+from kit.internal_auth import peer_client
 from kit.mongo import Document
 from render.context import RenderContext
 from render.imaging.specs import Adjustments, Colorization, Crop, Recipe
@@ -119,12 +119,7 @@ def workflow_http(ctx: RenderContext) -> httpx.AsyncClient:
     """The process's client for workflow's internal reads (made on first use)."""
     client = ctx.platform.extras.get(HTTP_KEY)
     if client is None:
-        client = httpx.AsyncClient(
-            base_url=ctx.settings.workflow_url,
-            headers=CALLER,
-            timeout=30.0,
-            auth=internal_auth(ctx.settings.infra),
-        )
+        client = peer_client(ctx.settings.workflow_url, CALLER, ctx.settings.infra)
         ctx.platform.extras[HTTP_KEY] = client
     assert isinstance(client, httpx.AsyncClient)
     return client
