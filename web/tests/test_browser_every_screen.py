@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from playwright.async_api import Browser, BrowserContext, Page
-from seeded_session import seeded_session
+from seeded_session import WORKFLOW, seeded_session
 from web_harness import WebPlatform, browser_login, serious_accessibility_problems
 
 SCREENS = {
@@ -26,6 +27,7 @@ SCREENS = {
     "session": "/sessions/{session}",
     "status-dialog-page": "/status/sessions/{session}",
     "orders": "/orders",
+    "invoice-new": "/orders/invoices/new?session_id={session}&price_list_id={price_list}",
     "production": "/orders/production",
     "render": "/render",
     "deliveries": "/deliveries",
@@ -64,7 +66,22 @@ async def test_every_screen_keeps_its_csp_width_and_axe_in_dark_on_a_phone_and_l
     studio: WebPlatform, browser: Browser, screenshots: Path
 ) -> None:
     seeded = await seeded_session(studio.gateway, images=2)
-    paths = {name: path.format(session=seeded.session_id) for name, path in SCREENS.items()}
+    async with httpx.AsyncClient(
+        base_url=studio.gateway, headers={"Authorization": f"Bearer {seeded.token}"}
+    ) as gw:
+        made = await gw.post(
+            f"{WORKFLOW}/price-lists",
+            json={
+                "name": "Every screen",
+                "currency": "USD",
+                "products": [{"name": "8x10 print", "price_minor": 4500, "kind": "physical"}],
+            },
+        )
+        assert made.status_code == 201, made.text
+    paths = {
+        name: path.format(session=seeded.session_id, price_list=made.json()["id"])
+        for name, path in SCREENS.items()
+    }
     failures: dict[str, list[str]] = {}
 
     passes = {

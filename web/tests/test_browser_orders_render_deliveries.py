@@ -5,11 +5,13 @@ link opened by the client in a browser of their own; on a phone, and checked by 
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from pathlib import Path
 from urllib.parse import urljoin
 
+from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Page, expect
 from seeded_session import seeded_session
 from web_harness import (
@@ -63,6 +65,13 @@ async def test_an_invoice_fires_a_render_job_whose_outputs_are_delivered_to_the_
         await page.locator("#l-0-product").select_option(label="8x10 print · 45.00 USD")
         await page.locator("#l-0-quantity").fill("2")
         await page.locator("#l-0-images").select_option(seeded.image_ids)
+        # Prints cropped for an 8x10 (4:5, centred on each 3:2 frame); the lab gets the crop.
+        await page.locator("#l-0-crop").select_option("8:10")
+        await page.get_by_role("button", name="Add a line").focus()
+        await page.keyboard.press("Enter")
+        await expect(page.locator("fieldset.line")).to_have_count(4)
+        await expect(page.locator("#l-3-product")).to_be_focused()
+        await expect(page.locator("#l-0-crop")).to_have_value("8:10")
         await page.get_by_role("button", name="Enter the invoice").click()
         await expect(page.locator("#invoice-total")).to_have_text("90.00 USD")
         await expect(page.locator("#invoice-status")).to_have_text("Order Entered")
@@ -161,6 +170,8 @@ async def test_an_invoice_fires_a_render_job_whose_outputs_are_delivered_to_the_
         downloaded = await client_page.request.get(urljoin(url, href))
         assert downloaded.ok
         assert downloaded.headers["content-type"] == "image/jpeg"
+        with Image.open(io.BytesIO(await downloaded.body())) as printed:
+            assert abs(printed.width / printed.height - 4 / 5) < 0.01, printed.size
     finally:
         await client.close()
 

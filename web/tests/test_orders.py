@@ -301,3 +301,139 @@ async def test_an_invoice_is_sent_to_production_and_its_order_moved_and_noted_on
     assert "At the lab" in text_of(after, "ol.plain")
     assert html(after).css_first("#f-vendor_notes").text() == "Lustre paper"
     assert order_path in hub.text
+
+
+async def test_an_invoice_takes_lines_added_in_the_form_each_with_its_own_crop_and_notes(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway)
+    price_list_id = await _price_list(owner, "Many lines")
+    form = await owner.get(
+        f"/orders/invoices/new?session_id={seeded.session_id}&price_list_id={price_list_id}"
+    )
+    options = html(form).css('select[name="line-0-product"] option')
+    prints = next(o.attributes["value"] for o in options if "8x10" in o.text())
+    files = next(o.attributes["value"] for o in options if "Digital" in o.text())
+    first, second = seeded.image_ids
+    typed: dict[str, object] = {
+        "session_id": seeded.session_id,
+        "price_list_id": price_list_id,
+        "line_rows": "3",
+        "line-0-product": prints,
+        "line-0-images": [first],
+        "line-0-crop": "4:5",
+        "line-0-notes": "soften the background",
+    }
+    # Two more rows, asked for one at a time: nothing is entered, what was typed stays.
+    four = await owner.post("/orders/invoices", {**typed, "add_line": "1"})
+    assert four.status_code == 200
+    assert len(html(four).css("fieldset.line")) == 4
+    assert "autofocus" in html(four).css_first("#l-3-product").attributes
+    assert html(four).css_first("#l-0-crop option[selected]").attributes["value"] == "4:5"
+    five = await owner.post("/orders/invoices", {**typed, "line_rows": "4", "add_line": "1"})
+    assert len(html(five).css("fieldset.line")) == 5
+    entered = await owner.post(
+        "/orders/invoices",
+        {
+            **typed,
+            "line_rows": "5",
+            "line-2-product": prints,
+            "line-2-images": [second],
+            "line-2-crop": "custom",
+            "line-2-x": "10",
+            "line-2-y": "5",
+            "line-2-width": "80",
+            "line-2-height": "90",
+            "line-4-product": files,
+            "line-4-quantity": "3",
+            "line-4-price": "9.99",
+            "line-4-images": [first, second],
+        },
+    )
+    assert entered.status_code == 303, entered.text
+    invoice_id = entered.headers["location"].rsplit("/", 1)[-1]
+    async with httpx.AsyncClient(base_url=studio.gateway) as gw:
+        stored = (
+            await gw.get(
+                f"{WORKFLOW}/invoices/{invoice_id}",
+                headers={"Authorization": f"Bearer {seeded.token}"},
+            )
+        ).json()
+    page = await owner.get(f"/orders/invoices/{invoice_id}")
+
+    ratio, custom, digital = stored["lines"]
+    # 4:5 centred on a 900 x 600 frame: the full height and 480 of the 900 pixels.
+    assert ratio["crop"]["height"] == 1
+    assert abs(ratio["crop"]["width"] - 480 / 900) < 1e-6
+    assert abs(ratio["crop"]["x"] - 210 / 900) < 1e-6
+    assert ratio["retouch_notes"] == "soften the background"
+    assert {k: round(custom["crop"][k], 4) for k in ("x", "y", "width", "height")} == {
+        "x": 0.1,
+        "y": 0.05,
+        "width": 0.8,
+        "height": 0.9,
+    }
+    assert digital["crop"] is None
+    assert (digital["quantity"], digital["unit_price_minor"]) == (3, 999)
+    rows = html(page).css("tr.invoice-line")
+    assert len(rows) == 3
+    assert "Retouch: soften the background" in rows[0].text()
+    assert rows[0].css_first("svg.crop-view rect") is not None
+    assert "80.0 \u00d7 90.0 % at 10.0, 5.0 %" in rows[1].text()
+    assert "edit recipes" in rows[2].text()
+
+
+async def test_a_line_crop_workflow_or_the_form_refuses_is_named_on_its_line_and_nothing_entered(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway, images=1)
+    price_list_id = await _price_list(owner, "Refused crops")
+    form = await owner.get(
+        f"/orders/invoices/new?session_id={seeded.session_id}&price_list_id={price_list_id}"
+    )
+    options = html(form).css('select[name="line-0-product"] option')
+    prints = next(o.attributes["value"] for o in options if "8x10" in o.text())
+    base = {
+        "session_id": seeded.session_id,
+        "price_list_id": price_list_id,
+        "line-0-product": prints,
+        "line-0-images": seeded.image_ids,
+    }
+    # The form's own check: a ratio needs the line's images.
+    no_images = await owner.post(
+        "/orders/invoices",
+        {**base, "line-0-images": [], "line-2-product": prints, "line-2-crop": "5:7"},
+    )
+    # Workflow's check: 60 % from the left plus 60 % wide leaves the image.
+    outside = await owner.post(
+        "/orders/invoices",
+        {
+            **base,
+            "line-1-product": prints,
+            "line-1-images": seeded.image_ids,
+            "line-1-crop": "custom",
+            "line-1-x": "60",
+            "line-1-y": "0",
+            "line-1-width": "60",
+            "line-1-height": "50",
+            "line-1-notes": "keep me",
+        },
+    )
+    async with httpx.AsyncClient(base_url=studio.gateway) as gw:
+        invoices = (
+            await gw.get(
+                f"{WORKFLOW}/invoices",
+                params={"session_id": seeded.session_id},
+                headers={"Authorization": f"Bearer {seeded.token}"},
+            )
+        ).json()
+
+    assert no_images.status_code == 422
+    assert html(no_images).css_first("#line-2-error") is not None
+    assert "Line 3" in html(no_images).css_first("form p.error").text()
+    assert outside.status_code == 422
+    assert "outside the image" in html(outside).css_first("#line-1-error").text()
+    assert html(outside).css_first("#line-0-error") is None
+    assert html(outside).css_first("#l-1-notes").text() == "keep me"
+    assert html(outside).css_first("#l-1-x").attributes["value"] == "60"
+    assert invoices == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -278,3 +279,17 @@ def login_url(next_path: str) -> str:
 def form_value(form: Any, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+AMOUNT_HINT = "Write an amount like 45 or 45.50."
+
+
+def minor_units(text: str) -> int | None:
+    """A typed amount ("45", "45.50", "45,50") in minor units, or None when it is not one."""
+    try:
+        amount = Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return int(amount * 100)

@@ -10,14 +10,32 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.gateway import GatewayError
-from web.pages import STUDIO_ROLES, NavItem, Page, PageDep, form_value, screen_router
+from web.pages import (
+    AMOUNT_HINT,
+    STUDIO_ROLES,
+    NavItem,
+    Page,
+    PageDep,
+    form_value,
+    minor_units,
+    screen_router,
+)
+from web.screens.orders.lines import (
+    CROP_RATIOS,
+    FIRST_ROWS,
+    LineProblem,
+    TypedLine,
+    line_bodies,
+    row_count,
+    row_of_problem,
+    typed_lines,
+)
 
 router = screen_router(STUDIO_ROLES)
 nav = [NavItem("Orders", "/orders", 50, STUDIO_ROLES, key="o")]
@@ -39,7 +57,6 @@ METHOD_LABELS = {
 }
 PAGE_SIZE = 25
 PRODUCT_ROWS = 3
-LINE_ROWS = 3
 
 
 class InputProblem(Exception):
@@ -55,13 +72,10 @@ def to_minor(text: str, field: str) -> int | None:
     """ "45" or "45.50" -> 4500 / 4550 minor units; empty -> None."""
     if not text:
         return None
-    try:
-        amount = Decimal(text.replace(",", "."))
-    except InvalidOperation:
-        raise InputProblem(field, "Write an amount like 45 or 45.50.") from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise InputProblem(field, "Write an amount like 45 or 45.50.")
-    return int(amount * 100)
+    minor = minor_units(text)
+    if minor is None:
+        raise InputProblem(field, AMOUNT_HINT)
+    return minor
 
 
 def _redirect(path: str) -> RedirectResponse:
@@ -180,8 +194,11 @@ async def _invoice_form(
     *,
     status_code: int = 200,
     typed: dict[str, Any] | None = None,
+    lines: list[TypedLine] | None = None,
     error: str | None = None,
     problems: dict[str, str] | None = None,
+    line_problems: dict[int, str] | None = None,
+    focus_row: int | None = None,
 ) -> HTMLResponse:
     price_lists = await page.gateway.get(f"{WORKFLOW}/price-lists")
     session: dict[str, Any] | None = None
@@ -198,7 +215,6 @@ async def _invoice_form(
                 raise
             session_error = failed.message
     chosen = next((p for p in price_lists if p["id"] == price_list_id), None)
-    lines = (typed or {}).get("lines") or [{} for _ in range(LINE_ROWS)]
     return page.render(
         "orders/invoice_new.html",
         status_code,
@@ -209,9 +225,12 @@ async def _invoice_form(
         price_lists=price_lists,
         price_list=chosen,
         typed=typed or {},
-        lines=lines,
+        lines=lines or [TypedLine() for _ in range(FIRST_ROWS)],
+        crop_ratios=CROP_RATIOS,
         error=error,
         problems=problems or {},
+        line_problems=line_problems or {},
+        focus_row=focus_row,
     )
 
 
@@ -222,40 +241,41 @@ async def new_invoice(page: PageDep, session_id: str = "", price_list_id: str = 
 
 @router.post("/orders/invoices", response_model=None)
 async def create_invoice(page: PageDep, request: Request) -> Response:
+    """Enters the invoice; "Add a line" only shows the form again with one more row."""
     form = await _form(request)
     session_id = form_value(form, "session_id")
     price_list_id = form_value(form, "price_list_id")
-    lines: list[dict[str, Any]] = []
-    for n in range(LINE_ROWS):
-        lines.append(
-            {
-                "product_id": form_value(form, f"line-{n}-product"),
-                "quantity": form_value(form, f"line-{n}-quantity") or "1",
-                "image_ids": [str(v) for v in form.getlist(f"line-{n}-images")],
-            }
-        )
+    lines = typed_lines(form, row_count(form))
     typed: dict[str, Any] = {
-        "lines": lines,
         "discount_description": form_value(form, "discount_description"),
         "discount_percent": form_value(form, "discount_percent"),
         "discount_amount": form_value(form, "discount_amount"),
         "tax_rate_percent": form_value(form, "tax_rate_percent"),
     }
+
+    async def again(status_code: int, **problems: Any) -> HTMLResponse:
+        return await _invoice_form(
+            page,
+            session_id,
+            price_list_id,
+            status_code=status_code,
+            typed=typed,
+            lines=lines,
+            **problems,
+        )
+
+    if form_value(form, "add_line"):
+        return await again(200, focus_row=len(lines) - 1)
     try:
-        session = await page.gateway.get(f"{WORKFLOW}/sessions/{session_id}")
+        session, images = await asyncio.gather(
+            page.gateway.get(f"{WORKFLOW}/sessions/{session_id}"),
+            page.gateway.get(f"{WORKFLOW}/sessions/{session_id}/images"),
+        )
         body: dict[str, Any] = {
             "client_id": session["client_id"],
             "session_id": session_id,
             "price_list_id": price_list_id,
-            "lines": [
-                {
-                    "product_id": line["product_id"],
-                    "quantity": _whole(line["quantity"], "quantity"),
-                    "image_ids": line["image_ids"],
-                }
-                for line in lines
-                if line["product_id"]
-            ],
+            "lines": line_bodies(lines, {image["image_id"]: image for image in images}),
         }
         if typed["discount_percent"] or typed["discount_amount"]:
             discount: dict[str, Any] = {"description": typed["discount_description"] or "Discount"}
@@ -267,36 +287,39 @@ async def create_invoice(page: PageDep, request: Request) -> Response:
         if typed["tax_rate_percent"]:
             body["tax_rate_percent"] = typed["tax_rate_percent"]
         made = await page.gateway.send("POST", f"{WORKFLOW}/invoices", body)
-    except InputProblem as problem:
-        return await _invoice_form(
-            page,
-            session_id,
-            price_list_id,
-            status_code=422,
-            typed=typed,
-            error=problem.message,
-            problems={problem.field: problem.message},
+    except LineProblem as problem:
+        return await again(
+            422,
+            error=f"Line {problem.row + 1}: {problem.message}",
+            line_problems={problem.row: problem.message},
         )
+    except InputProblem as problem:
+        return await again(422, error=problem.message, problems={problem.field: problem.message})
     except GatewayError as error:
         if error.status >= 500:
             raise
-        return await _invoice_form(
-            page,
-            session_id,
-            price_list_id,
-            status_code=error.status,
-            typed=typed,
+        return await again(
+            error.status,
             error=error.message,
             problems=_problems(error),
+            line_problems=_line_problems(error, lines),
         )
     return _redirect(f"/orders/invoices/{made['invoice_id']}")
 
 
-def _whole(text: str, field: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InputProblem(field, "Write a whole number.") from None
+def _line_problems(error: GatewayError, lines: list[TypedLine]) -> dict[int, str]:
+    """Workflow's problems with the request's lines, on the form rows they came from (rows
+    without a product were not sent, so request line i is the i-th row with one)."""
+    sent = [row for row, line in enumerate(lines) if line.product_id]
+    found: dict[int, str] = {}
+    if error.code == "validation_error" and isinstance(error.detail, list):
+        for problem in error.detail:
+            if not isinstance(problem, dict):
+                continue
+            index = row_of_problem(problem.get("location") or [])
+            if index is not None and index < len(sent):
+                found.setdefault(sent[index], str(problem.get("message", "invalid")))
+    return found
 
 
 # --- One invoice: totals, status, payments, refunds -----------------------------------------
@@ -324,6 +347,14 @@ async def _invoice_page(
         payments = await page.gateway.get(PAYMENTS, invoice_id=invoice_id)
     except GatewayError as failed:
         payments, payments_error = [], failed.message
+    images: dict[str, Any] = {}
+    if invoice.get("session_id"):
+        try:
+            listed = await page.gateway.get(f"{WORKFLOW}/sessions/{invoice['session_id']}/images")
+            images = {image["image_id"]: image for image in listed}
+        except GatewayError as failed:  # an archived session's lines are still listed
+            if failed.status >= 500:
+                raise
     return page.render(
         "orders/invoice.html",
         status_code,
@@ -332,6 +363,7 @@ async def _invoice_page(
         statuses=[s for s in statuses if s.get("active", True)],
         payments=payments,
         payments_error=payments_error,
+        images=images,
         status_error=status_error,
         payment_error=payment_error,
         refund_error=refund_error or {},

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web.gateway import GatewayError
-from web.pages import NavItem, Page, PageDep, form_value, screen_router
+from web.pages import AMOUNT_HINT, NavItem, Page, PageDep, form_value, minor_units, screen_router
 
 OWNER = frozenset({"owner"})
 router = screen_router(OWNER)
@@ -81,13 +80,10 @@ def to_minor(text: str, field: str) -> int:
     """ "45" or "45.50" -> 4500 / 4550 minor units; empty -> 0."""
     if not text:
         return 0
-    try:
-        amount = Decimal(text.replace(",", "."))
-    except InvalidOperation:
-        raise FormProblem(field, "Write an amount like 45 or 45.50.") from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise FormProblem(field, "Write an amount like 45 or 45.50.")
-    return int(amount * 100)
+    minor = minor_units(text)
+    if minor is None:
+        raise FormProblem(field, AMOUNT_HINT)
+    return minor
 
 
 def _whole(text: str, field: str, default: int | None = None) -> int:
