@@ -7,46 +7,15 @@ the gateway, the web app and S3 published."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
-import yaml
+from deployment_layout import APIS, REPO, make_run_processes, module_of
+from deployment_layout import compose_file as _compose
 
-REPO = Path(__file__).resolve().parents[1]
 PINNED = re.compile(r"^[\w./-]+:(?!latest$)[\w.-]*\d[\w.-]*$")
-APIS = ("booking", "workflow", "render", "delivery", "maps", "gateway", "web")
 PUBLISHED = {"gateway", "web", "s3"}
 REQUIRED = re.compile(r"\$\{([A-Z0-9_]+):\?")
 OPTIONAL = re.compile(r"\$\{([A-Z0-9_]+):-")
 SECRET_NAME = re.compile(r"(SECRET|PASSWORD|_KEY$)")
-
-
-def _compose() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    return loaded
-
-
-def _make_run_processes() -> set[str]:
-    """The modules `infra/local/services.sh` starts: each service, and its consumers/worker."""
-    script = (REPO / "infra" / "local" / "services.sh").read_text()
-    listed = re.search(r"^all_services=\(([^)]*)\)", script, re.MULTILINE)
-    assert listed is not None, "services.sh no longer lists all_services"
-    modules = set()
-    for service in listed.group(1).split():
-        modules.add(service)
-        src = REPO / (service if service in ("gateway", "web") else f"services/{service}")
-        for background in ("consumers", "worker"):
-            if (src / "src" / service / f"{background}.py").is_file():
-                modules.add(f"{service}.{background}")
-    return modules
-
-
-def _module_of(name: str, service: dict[str, Any]) -> str:
-    command = service.get("command")
-    if command:
-        assert command[:2] == ["python", "-m"], f"{name}: command {command!r}"
-        return str(command[2])
-    return name  # an API: the image's own CMD, `python -m <name>`
 
 
 def test_the_compose_file_pins_its_images_and_health_checks_every_container() -> None:
@@ -71,8 +40,8 @@ def test_the_compose_file_pins_its_images_and_health_checks_every_container() ->
 def test_every_process_make_run_starts_has_a_container_of_the_same_image() -> None:
     services = _compose()["services"]
     ours = {name: s for name, s in services.items() if s["image"].startswith("studio/")}
-    by_module = {_module_of(name, s): (name, s) for name, s in ours.items()}
-    expected = _make_run_processes()
+    by_module = {module_of(name, s): (name, s) for name, s in ours.items()}
+    expected = make_run_processes()
 
     assert {"booking.consumers", "render.worker", "web"} <= expected  # the scan found them
     missing = expected - set(by_module)
