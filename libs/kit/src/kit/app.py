@@ -123,11 +123,7 @@ async def open_platform(settings: ServiceSettings, spec: ServiceSpec) -> AsyncIt
     db = mongo[settings.database]
     relay = (
         OutboxRelay(
-            db,
-            publisher,
-            spec.outbox_collections,
-            poll_seconds=settings.outbox_poll_seconds,
-            gather_seconds=settings.outbox_gather_seconds,
+            db, publisher, spec.outbox_collections, poll_seconds=settings.outbox_poll_seconds
         )
         if spec.outbox_collections
         else None
