@@ -7,6 +7,7 @@ other's data and the servers need no cleaning between tests.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,6 +26,9 @@ from kit.storage import S3Storage
 # first keeps it (gateway/tests avoids the same by being a package named "tests").
 
 REPO = Path(__file__).resolve().parent
+# tests/ (the platform-wide tests) import their shared helpers, tests/deployment_layout.py; a
+# conftest.py there would collide with gateway/tests/conftest.py under the importlib mode.
+sys.path.insert(0, str(REPO / "tests"))
 
 
 @pytest.fixture(scope="session")
