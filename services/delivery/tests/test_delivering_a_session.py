@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from kit.testing import eventually
+
 HTML = {"accept": "text/html"}
 
 
@@ -31,7 +33,13 @@ async def test_a_client_downloads_the_zip_through_a_presigned_url_and_every_chec
             hashlib.sha256(b).hexdigest() for b in images.values()
         ]
 
-        # The link reached the client by mail, and the ready event carries it for notifications.
+        # The link reached the client by mail (sent right after the delivery turned ready), and
+        # the ready event carries it for notifications.
+        async def mailed() -> bool:
+            return bool(inbox.messages)
+
+        await eventually(mailed, timeout=10, what="the link's mail")
+        await asyncio.sleep(0.2)  # a second mail would have come by now
         assert len(inbox.messages) == 1
         mail = inbox.messages[0]
         assert mail["To"] == "ann@example.com"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
@@ -30,7 +32,12 @@ class DeliverySettings(ServiceSettings):
     # Links
     link_expiry_days: int = Field(default=30, ge=1, le=3650)
     # Each download answers with a fresh presigned URL of this life (S3 caps them at 7 days).
-    presign_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)
+    # Short, because S3 honours a URL until it expires whatever happens to its link: this is
+    # how long a URL handed out before a revoke can still start a transfer.
+    presign_seconds: int = Field(default=60, ge=5, le=7 * 24 * 3600)
+    # The S3 address clients reach (the URLs are signed for its host); empty: the one the
+    # service itself uses (STUDIO_S3_ENDPOINT_URL).
+    public_s3_endpoint_url: str = ""
     pin_max_attempts: int = Field(default=5, ge=1, le=20)
     # A client session of a link (the page's cookie): a file downloaded again or resumed in it
     # counts once. Clients without cookies are matched by address within the same time.
@@ -43,8 +50,11 @@ class DeliverySettings(ServiceSettings):
     # reads and two server-side copies, 4 uploads keep within botocore's 10 pooled connections.
     upload_part_bytes: int = Field(default=8 * MIB, ge=5 * MIB, le=512 * MIB)
     upload_concurrency: int = Field(default=4, ge=1, le=32)
-    # A packaging claim older than this is taken over by another process (it crashed).
-    packaging_lease_seconds: int = Field(default=3600, ge=10)
+    # A packer holds its delivery for this long and renews the hold every third of it while
+    # it works; a hold not renewed in time (the packer died) is taken over by another one.
+    packaging_lease_seconds: int = Field(default=30, ge=3, le=600)
+    # Multipart uploads in the deliveries bucket that no live packer owns are aborted this often.
+    upload_sweep_seconds: float = Field(default=300.0, gt=0)
 
     # Background work in the API process: the packaging queue and the expiry sweep.
     background_work: bool = True
@@ -69,3 +79,12 @@ class DeliverySettings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+
+    @field_validator("public_s3_endpoint_url")
+    @classmethod
+    def _an_http_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError("an http:// or https:// address, or empty")
+        return value

@@ -9,8 +9,9 @@ import logging
 from fastapi import FastAPI
 
 from delivery.config import DeliverySettings
-from delivery.context import context_of
+from delivery.context import close_presigner, context_of, open_presigner
 from delivery.deliveries import repository as deliveries_repository
+from delivery.deliveries.abandoned_uploads import start_upload_sweeper, stop_upload_sweeper
 from delivery.deliveries.rendering import close_render_http
 from delivery.deliveries.router import router as deliveries_router
 from delivery.deliveries.service import packager_loop
@@ -58,9 +59,11 @@ async def start_background_work(platform: Platform) -> None:
     if settings.smtp_host is not None:
         tasks.append(asyncio.create_task(mail_sweeper(ctx), name="delivery-mail-sweep"))
     platform.extras["tasks"] = tasks
+    await start_upload_sweeper(ctx, platform)
 
 
 async def stop_background_work(platform: Platform) -> None:
+    await stop_upload_sweeper(platform)
     tasks: list[asyncio.Task[None]] = platform.extras.pop("tasks", [])
     for task in tasks:
         task.cancel()
@@ -86,8 +89,8 @@ def service_spec(settings: DeliverySettings) -> ServiceSpec:
         outbox_collections=OUTBOX_COLLECTIONS,
         topics=[contracts.TOPIC],
         buckets=[settings.infra.images_bucket, settings.infra.deliveries_bucket],
-        on_start=[start_background_work],
-        on_stop=[stop_background_work, _close_render_http, _close_workflow_http],
+        on_start=[open_presigner, start_background_work],
+        on_stop=[stop_background_work, _close_render_http, _close_workflow_http, close_presigner],
     )
 
 

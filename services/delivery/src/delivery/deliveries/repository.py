@@ -57,6 +57,14 @@ class DeliveryRepository:
             return_document=ReturnDocument.AFTER,
         )  # no projection: FerretDB 1.24's findAndModify does not implement `fields`
 
+    async def renew_claim(self, delivery_id: str, claim: str, until: datetime) -> bool:
+        """Hold the delivery longer, if this attempt still holds it."""
+        result = await self._deliveries.update_one(
+            {"_id": delivery_id, "status": "packaging", "claim": claim},
+            {"$set": {"claimed_until": until}},
+        )
+        return result.modified_count == 1
+
     async def mark_ready(
         self, delivery_id: str, claim: str, fields: dict[str, Any], events: list[Envelope]
     ) -> bool:
@@ -102,10 +110,22 @@ class DeliveryRepository:
         return result.modified_count == 1
 
     async def mark_failed(
-        self, delivery_id: str, fields: dict[str, Any], events: list[Envelope]
+        self,
+        delivery_id: str,
+        fields: dict[str, Any],
+        events: list[Envelope],
+        *,
+        claim: str | None = None,
     ) -> bool:
+        """Failed, unless it ended meanwhile; with `claim`, only while that packaging attempt
+        holds it (one that lost its hold fails nothing another attempt now packages)."""
+        selector: dict[str, Any] = {
+            "_id": delivery_id,
+            "status": {"$in": ["rendering", "pending", "packaging"]},
+        }
+        if claim is not None:
+            selector = {"_id": delivery_id, "status": "packaging", "claim": claim}
         result = await self._deliveries.update_one(
-            {"_id": delivery_id, "status": {"$in": ["rendering", "pending", "packaging"]}},
-            with_events({"$set": {**fields, "status": "failed"}}, *events),
+            selector, with_events({"$set": {**fields, "status": "failed"}}, *events)
         )
         return result.modified_count == 1

@@ -13,6 +13,12 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from delivery.context import DeliveryContext
+from delivery.deliveries.abandoned_uploads import (
+    attempt_prefix,
+    clear_attempt,
+    clear_earlier_attempts,
+)
+from delivery.deliveries.lease import PackagingLease
 from delivery.deliveries.rendering import delivery_id_of, start_render_run
 from delivery.deliveries.repository import COLLECTION as deliveries_collection
 from delivery.deliveries.repository import DeliveryRepository
@@ -30,6 +36,7 @@ from delivery.links.service import (
     ready_event,
 )
 from delivery.notifications.outbox import send_link_mails
+from delivery.packaging.multipart import PackagingStopped
 from delivery.packaging.package import (
     Package,
     PackagingError,
@@ -330,7 +337,8 @@ def _archive_stem(delivery: Document) -> str:
 
 
 async def package_next(ctx: DeliveryContext) -> Document | None:
-    """Claim one waiting delivery and package it; the delivery as it ended, or None if idle."""
+    """Claim one waiting delivery (or one whose packer's lease lapsed) and package it, renewing
+    the claim as the work goes on; the delivery as it ended, or None if there was none."""
     repository = DeliveryRepository(ctx.db)
     now = datetime.now(UTC)
     delivery = await repository.claim_next(
@@ -338,14 +346,22 @@ async def package_next(ctx: DeliveryContext) -> Document | None:
     )
     if delivery is None:
         return None
+    async with PackagingLease(ctx, delivery["_id"], delivery["claim"]) as lease:
+        await _package(ctx, delivery, lease)
+    return await repository.get(delivery["_id"])
+
+
+async def _package(ctx: DeliveryContext, delivery: Document, lease: PackagingLease) -> None:
     settings = ctx.settings
+    delivery_id, claim = delivery["_id"], delivery["claim"]
     try:
+        await clear_earlier_attempts(ctx, delivery_id)
         package = await asyncio.to_thread(
             build_package,
             ctx.storage.client,
             images_bucket=settings.infra.images_bucket,
             deliveries_bucket=settings.infra.deliveries_bucket,
-            prefix=f"deliveries/{delivery['_id']}",
+            prefix=attempt_prefix(delivery_id, claim),
             archive_stem=_archive_stem(delivery),
             sources=file_names(delivery["source_keys"]),
             options=PackagingOptions(
@@ -353,19 +369,35 @@ async def package_next(ctx: DeliveryContext) -> Document | None:
                 concurrency=settings.upload_concurrency,
                 archive_cap_bytes=settings.archive_cap_bytes,
             ),
+            stop=lease.stop,
         )
+    except PackagingStopped:
+        log.warning("packaging delivery %s stopped: it is not this attempt's any more", delivery_id)
+        return
     except PackagingError as exc:
-        await _fail(ctx, delivery, str(exc))
+        await _fail(ctx, delivery, str(exc), claim=claim)
+        return
     except Exception as exc:
-        log.exception("packaging delivery %s failed", delivery["_id"])
-        await _fail(ctx, delivery, f"Packaging failed: {type(exc).__name__}: {exc}"[:500])
-    else:
-        await _publish(ctx, delivery, package)
-    return await repository.get(delivery["_id"])
+        log.exception("packaging delivery %s failed", delivery_id)
+        reason = f"Packaging failed: {type(exc).__name__}: {exc}"[:500]
+        await _fail(ctx, delivery, reason, claim=claim)
+        return
+    if not await _publish(ctx, delivery, package, lease):
+        # Another attempt holds the delivery now (or it ended meanwhile): nothing of this one
+        # may stay, in S3 or as links.
+        await LinkRepository(ctx.db).delete_attempt(delivery_id, claim)
+        await clear_attempt(ctx, delivery_id, claim)
 
 
-async def _publish(ctx: DeliveryContext, delivery: Document, package: Package) -> None:
-    """Issue the recipients' links, then make the delivery ready with their events at once."""
+async def _publish(
+    ctx: DeliveryContext, delivery: Document, package: Package, lease: PackagingLease
+) -> bool:
+    """Issue the recipients' links, then make the delivery ready with their events at once;
+    False if this attempt no longer holds the delivery."""
+    # Renewed first: while it holds, no other attempt can claim the delivery, so the links
+    # of earlier attempts removed below are truly abandoned.
+    if not await lease.renew():
+        return False
     now = datetime.now(UTC)
     fields: dict[str, Any] = {
         "files": [
@@ -419,17 +451,21 @@ async def _publish(ctx: DeliveryContext, delivery: Document, package: Package) -
         await links.delete_unpublished(delivery["_id"], delivery["claim"])
         await links.insert_many([link for link, _ in issued_links])
     events = [ready_event(ctx, ready, link, token) for link, token in issued_links]
-    if await DeliveryRepository(ctx.db).mark_ready(
+    if not await DeliveryRepository(ctx.db).mark_ready(
         delivery["_id"], delivery["claim"], fields, events
     ):
-        ctx.events_written(deliveries_collection, delivery["_id"])
-        # The mails are stored with the links: if this process dies now, the sweep sends them.
-        await send_link_mails(
-            ctx, [link["_id"] for link, _ in issued_links if link["mail_pending"]]
-        )
+        return False
+    ctx.events_written(deliveries_collection, delivery["_id"])
+    # The mails are stored with the links: if this process dies now, the sweep sends them.
+    await send_link_mails(ctx, [link["_id"] for link, _ in issued_links if link["mail_pending"]])
+    return True
 
 
-async def _fail(ctx: DeliveryContext, delivery: Document, reason: str) -> bool:
+async def _fail(
+    ctx: DeliveryContext, delivery: Document, reason: str, *, claim: str | None = None
+) -> bool:
+    """Fail the delivery with its event; with `claim`, only if that packaging attempt still
+    holds it."""
     now = datetime.now(UTC)
     event = ctx.event(
         DeliveryFailed(
@@ -442,7 +478,10 @@ async def _fail(ctx: DeliveryContext, delivery: Document, reason: str) -> bool:
         delivery_id=delivery["_id"],
     )
     if await DeliveryRepository(ctx.db).mark_failed(
-        delivery["_id"], {"failure": reason, "recipients": [], "claimed_until": None}, [event]
+        delivery["_id"],
+        {"failure": reason, "recipients": [], "claimed_until": None},
+        [event],
+        claim=claim,
     ):
         ctx.events_written(deliveries_collection, delivery["_id"])
         return True

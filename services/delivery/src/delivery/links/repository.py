@@ -50,6 +50,10 @@ class LinkRepository:
         lost its claim, between writing them and making the delivery ready)."""
         await self._links.delete_many({"delivery_id": delivery_id, "claim": {"$ne": claim}})
 
+    async def delete_attempt(self, delivery_id: str, claim: str) -> None:
+        """Remove the links one packaging attempt wrote, when it could not publish them."""
+        await self._links.delete_many({"delivery_id": delivery_id, "claim": claim})
+
     async def insert_many(self, documents: list[Document]) -> None:
         if documents:
             await self._links.insert_many(documents)

@@ -410,7 +410,7 @@ async def download(
 
 
 def _presigned(ctx: DeliveryContext, entry: Document) -> str:
-    return ctx.storage.presign_get(
+    return ctx.presigner.presign_get(
         ctx.settings.infra.deliveries_bucket,
         entry["key"],
         expires_in=ctx.settings.presign_seconds,

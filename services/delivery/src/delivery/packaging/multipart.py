@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import queue
+import threading
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -24,6 +25,16 @@ from typing import Any
 
 class UploadVerificationError(Exception):
     """S3 stored something other than what was sent."""
+
+
+class PackagingStopped(Exception):
+    """The work was told to stop: its packer no longer holds the delivery (another one took it
+    over) or its process is stopping. What it wrote is removed; the delivery is left as it is."""
+
+
+def check_stop(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise PackagingStopped("the packer no longer holds this delivery")
 
 
 def _b64_crc32(value: int) -> str:
@@ -40,7 +51,9 @@ class MultipartUploadWriter:
         part_bytes: int,
         concurrency: int,
         content_type: str = "application/zip",
+        stop: threading.Event | None = None,
     ) -> None:
+        self._stop = stop
         self._client = client
         self._bucket = bucket
         self._key = key
@@ -105,6 +118,7 @@ class MultipartUploadWriter:
     def _submit(self) -> None:
         part, filled = self._part, self._filled
         assert part is not None
+        check_stop(self._stop)  # checked at every part: a stopped packer sends no more
         self._part, self._filled = None, 0
         self._part_number += 1
         try:
@@ -155,6 +169,7 @@ class MultipartUploadWriter:
             self._current()
             self._submit()
         parts = sorted((f.result() for f in self._futures), key=lambda p: p["PartNumber"])
+        check_stop(self._stop)
         self._client.complete_multipart_upload(
             Bucket=self._bucket,
             Key=self._key,

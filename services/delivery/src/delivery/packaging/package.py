@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +21,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from delivery.packaging.multipart import MultipartUploadWriter, UploadVerificationError
+from delivery.packaging.multipart import (
+    MultipartUploadWriter,
+    UploadVerificationError,
+    check_stop,
+)
 from delivery.packaging.zipstream import ZIP64_LIMIT, StreamingZipWriter, TruncatedSource
 
 MANIFEST_NAME = "SHA256SUMS"
@@ -125,7 +130,10 @@ def build_package(
     archive_stem: str,
     sources: Sequence[SourceFile],
     options: PackagingOptions,
+    stop: threading.Event | None = None,
 ) -> Package:
+    """Package `sources` under `prefix`; everything it wrote is removed if it fails, or if
+    `stop` is set meanwhile (it raises PackagingStopped then, at its next file or part)."""
     if not sources:
         raise PackagingError("A delivery needs at least one file.")
     heads = _stat_sources(client, images_bucket, sources)
@@ -144,7 +152,14 @@ def build_package(
                 written.append(key)
                 copies.append(
                     copier.submit(
-                        _copy_file, client, images_bucket, deliveries_bucket, source, head, key
+                        _copy_file,
+                        client,
+                        images_bucket,
+                        deliveries_bucket,
+                        source,
+                        head,
+                        key,
+                        stop,
                     )
                 )
             for number, group in enumerate(groups, start=1):
@@ -165,6 +180,7 @@ def build_package(
                     [heads[i] for i in group],
                     options,
                     checksums,
+                    stop,
                 )
                 package.archives.append(
                     PackedArchive(
@@ -173,6 +189,7 @@ def build_package(
                 )
             for source, copy in zip(sources, copies, strict=True):
                 packed = copy.result()
+                check_stop(stop)
                 assert packed is not None
                 package.files.append(
                     PackedFile(
@@ -189,7 +206,7 @@ def build_package(
             for future in copies:
                 if not future.cancelled():
                     future.exception()  # wait: a copy still running would land after cleanup
-            _delete_all(client, deliveries_bucket, written)
+            delete_objects(client, deliveries_bucket, written)
             raise
     return package
 
@@ -215,7 +232,9 @@ def _copy_file(
     source: SourceFile,
     head: dict[str, Any],
     key: str,
+    stop: threading.Event | None = None,
 ) -> PackedFile:
+    check_stop(stop)
     size = int(head["ContentLength"])
     copy_source = {"Bucket": images_bucket, "Key": source.key}
     arguments = {
@@ -302,6 +321,7 @@ def write_archive(
     heads: Sequence[dict[str, Any]],
     options: PackagingOptions,
     checksums: dict[str, str],
+    stop: threading.Event | None = None,
 ) -> tuple[int, str]:
     """Stream one ZIP of `members` (with their SHA256SUMS) into `key`; its size and ETag.
 
@@ -313,6 +333,7 @@ def write_archive(
         key,
         part_bytes=options.part_bytes,
         concurrency=options.concurrency,
+        stop=stop,
     )
     bodies = SourceBodies(client, images_bucket, members, [h["ETag"] for h in heads])
     try:
@@ -321,6 +342,7 @@ def write_archive(
         )
         lines = []
         for source, head in zip(members, heads, strict=True):
+            check_stop(stop)
             size = int(head["ContentLength"])
             body = bodies.next()
             try:
@@ -345,7 +367,8 @@ def write_archive(
     return size, writer.etag
 
 
-def _delete_all(client: Any, bucket: str, keys: Sequence[str]) -> None:
+def delete_objects(client: Any, bucket: str, keys: Sequence[str]) -> None:
+    """Remove `keys` from `bucket` (1000 to a request; missing ones are no error)."""
     for start in range(0, len(keys), 1000):
         batch = keys[start : start + 1000]
         client.delete_objects(
