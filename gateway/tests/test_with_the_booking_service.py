@@ -1,5 +1,7 @@
 """The gateway in front of the real booking service (both on real ports): staff create a client,
-marketing read it but may not change it, and the service's own validation errors pass unchanged."""
+marketing read it but may not change it (except to record that the client unsubscribed), an
+unknown query parameter is the service's 422 naming it, and the service's own validation errors
+pass unchanged."""
 
 from __future__ import annotations
 
@@ -40,6 +42,14 @@ async def test_staff_and_marketing_use_the_real_client_register_through_the_gate
                     json={"first_name": "Anna"},
                     headers=marketing,
                 )
+                unsubscribed = await client.post(
+                    f"/api/booking/clients/{made.json()['id']}/unsubscribe",
+                    json={"method": "email"},
+                    headers=marketing,
+                )
+                typo = await client.get(
+                    "/api/booking/clients", params={"postcode": "02134"}, headers=marketing
+                )
                 invalid = await client.post("/api/booking/clients", json={}, headers=staff)
                 spec = await client.get("/openapi/booking.json")
     finally:
@@ -50,6 +60,10 @@ async def test_staff_and_marketing_use_the_real_client_register_through_the_gate
     assert read.status_code == 200
     assert read.json()["last_name"] == "Lee"
     assert change.status_code == 403
+    assert unsubscribed.status_code == 200, unsubscribed.text
+    assert unsubscribed.json()["marketing_consent"] is False
+    assert typo.status_code == 422
+    assert typo.json()["detail"][0]["location"] == ["query", "postcode"]
     assert invalid.status_code == 422
     assert invalid.json()["error"] == "validation_error"
     assert invalid.json()["request_id"] == invalid.headers["x-request-id"]

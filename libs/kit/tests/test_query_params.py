@@ -1,6 +1,7 @@
 """An unknown query parameter is a 422 in the one error body shape naming it, on any route
 that adopts `StrictQuery`: declared parameters of the route, of its dependencies and of a
-query model all count as known; a route without it keeps FastAPI's leniency."""
+query model all count as known; a route marked `FreeQuery` (or its router) takes any; a route
+without either keeps FastAPI's leniency."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query
 from pydantic import BaseModel, Field
 
 from kit.errors import install_error_handlers
-from kit.query_params import StrictQuery
+from kit.query_params import FreeQuery, StrictQuery
 
 
 class Paging(BaseModel):
@@ -40,6 +41,16 @@ def an_app() -> FastAPI:
     async def thing(thing_id: str) -> dict[str, str]:
         return {"id": thing_id}
 
+    @strict.get("/from-mail/{thing_id}", dependencies=[FreeQuery])
+    async def from_mail(thing_id: str, ref: str | None = None) -> dict[str, str | None]:
+        return {"id": thing_id, "ref": ref}
+
+    free = APIRouter(dependencies=[FreeQuery])
+
+    @free.get("/pass/{path:path}")
+    async def passing(path: str) -> dict[str, str]:
+        return {"path": path}
+
     lenient = APIRouter()
 
     @lenient.get("/lenient")
@@ -47,6 +58,8 @@ def an_app() -> FastAPI:
         return {"name": name}
 
     app.include_router(strict)
+    # As create_service_app includes a service's routers: strict from outside.
+    app.include_router(free, dependencies=[StrictQuery])
     app.include_router(lenient)
     return app
 
@@ -92,3 +105,13 @@ async def test_a_route_that_did_not_adopt_it_still_ignores_unknown_parameters() 
     answer = await get("/lenient", name="x", typo="y")
     assert answer.status_code == 200
     assert answer.json() == {"name": "x"}
+
+
+async def test_a_route_marked_free_takes_any_query_string_and_still_reads_its_own() -> None:
+    answer = await get("/from-mail/7", ref="a", utm_source="newsletter")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"id": "7", "ref": "a"}
+    # Marked on its router, it holds though the app includes the router strictly.
+    passed = await get("/pass/x/y", anything="1", more=["2", "3"])
+    assert passed.status_code == 200, passed.text
+    assert passed.json() == {"path": "x/y"}

@@ -25,7 +25,8 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 @dataclass(frozen=True)
 class Rule:
-    """Requests to `area` (a service, or "gateway") whose path starts with `prefix`."""
+    """Requests to `area` (a service, or "gateway") whose path starts with `prefix`; a `*`
+    segment of the prefix stands for any one segment (an id)."""
 
     area: str
     prefix: str
@@ -35,7 +36,13 @@ class Rule:
     def matches(self, area: str, path: str, method: str) -> bool:
         if area != self.area or method not in self.methods:
             return False
-        return path == self.prefix or path.startswith(self.prefix.rstrip("/") + "/")
+        if "*" not in self.prefix:
+            return path == self.prefix or path.startswith(self.prefix.rstrip("/") + "/")
+        wanted = self.prefix.strip("/").split("/")
+        given = path.strip("/").split("/")
+        if len(given) < len(wanted):
+            return False
+        return all((w == "*" and g != "") or w == g for w, g in zip(wanted, given, strict=False))
 
 
 _OWNER = frozenset({Role.OWNER})
@@ -46,6 +53,8 @@ POLICY: tuple[Rule, ...] = (
     Rule("gateway", "/auth/me", READS, ALL_ROLES),
     Rule("gateway", "/users", EVERY_METHOD, _OWNER),
     Rule("booking", "/clients", READS, ALL_ROLES),
+    # Marketing records a client's wish to hear no more (never consent: that is the studio's).
+    Rule("booking", "/clients/*/unsubscribe", frozenset({"POST"}), ALL_ROLES),
     # The studio's own settings and its status pipelines: everyone of the studio reads them,
     # only the owner changes them.
     Rule("booking", "/scheduling-settings", EVERY_METHOD - READS, _OWNER),

@@ -19,8 +19,10 @@ from gateway.context import ContextDep, PrincipalDep, address_of
 from gateway.proxy.paths import forwarded_path
 from kit.errors import PayloadTooLarge
 from kit.limits import UPLOADS, body_limit
+from kit.query_params import FreeQuery
 
-router = APIRouter()
+# Every route here forwards its query string as it came: the service behind it checks it.
+router = APIRouter(dependencies=[FreeQuery])
 
 METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 Token = Annotated[str, Path(min_length=1, max_length=200)]

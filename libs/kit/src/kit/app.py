@@ -27,6 +27,7 @@ from kit.internal_auth import InternalAuthMiddleware
 from kit.limits import RequestLimitMiddleware, RequestLimits
 from kit.logging import RequestIdMiddleware, configure_logging
 from kit.mongo import Document, IndexSpec, connect_mongo, ensure_indexes, ping
+from kit.query_params import StrictQuery
 from kit.settings import ServiceSettings
 from kit.storage import S3Storage
 
@@ -69,6 +70,9 @@ class ServiceSpec:
     # A service behind the gateway refuses unsigned calls when the settings say so
     # (`kit.internal_auth`); the gateway itself is the front door and does not.
     behind_gateway: bool = True
+    # Every route refuses query parameters it does not declare (422 naming them), except those
+    # marked `kit.query_params.FreeQuery`.
+    strict_query: bool = True
 
     def background_only(self) -> ServiceSpec:
         """This spec for a consumer or worker process: storage, outbox and topics, but no
@@ -210,8 +214,9 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             )
         return JSONResponse({"status": "ready", "service": settings.service, "checks": report})
 
+    strict = [StrictQuery] if spec.strict_query else []
     for router in spec.routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=strict)
     return app
 
 

@@ -10,8 +10,11 @@ its route declares (its own, its dependencies', a query model's fields, by alias
      "detail": [{"location": ["query", "postcode"], "type": "extra_forbidden",
                  "message": "Unknown query parameter 'postcode'; this route takes: ..."}]}
 
-A router adopts it for all its routes with `APIRouter(dependencies=[StrictQuery])`, or an app
-for every router it includes with `app.include_router(router, dependencies=[StrictQuery])`.
+Every service adopts it for all its routes: `create_service_app` includes each router of its
+spec with it (`ServiceSpec.strict_query`, on unless said otherwise). A route whose query string
+is not its own to check (a pass-through to another service, a page opened from an email that
+may carry tracking parameters, a webhook, a static asset with a cache-busting suffix) says so
+with `FreeQuery`, on the route or its router: `@router.get(..., dependencies=[FreeQuery])`.
 """
 
 from __future__ import annotations
@@ -55,10 +58,26 @@ def declared_query_parameters(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
+async def accept_any_query_parameters() -> None:
+    """The `FreeQuery` marker: a route depending on it takes any query string."""
+
+
+def takes_any_query(dependant: Dependant) -> bool:
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        if current.call is accept_any_query_parameters:
+            return True
+        pending.extend(current.dependencies)
+    return False
+
+
 def unknown_query_parameters(request: Request) -> list[str]:
     """The request's query parameter names its route does not declare, in request order."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return []
+    if takes_any_query(route.dependant):
         return []
     # Walked on each request (a few dependants: microseconds); routes are not hashable.
     declared = declared_query_parameters(route.dependant)
@@ -87,3 +106,4 @@ async def forbid_unknown_query_parameters(request: Request) -> None:
 
 
 StrictQuery = Depends(forbid_unknown_query_parameters)
+FreeQuery = Depends(accept_any_query_parameters)

@@ -42,11 +42,10 @@ from booking.clients.service import client_service
 from kit.app import PlatformDep
 from kit.errors import Unprocessable
 from kit.mongo import Document
-from kit.query_params import StrictQuery
 
 # Every route refuses a query parameter it does not declare (422 naming it): a typo in a
 # filter must not answer the whole, unfiltered list.
-router = APIRouter(tags=["clients"], dependencies=[StrictQuery])
+router = APIRouter(tags=["clients"])
 
 
 def get_repository(platform: PlatformDep) -> ClientRepository:

@@ -16,6 +16,7 @@ from booking.online.service import OnlineBookingService
 from booking.payments.router import build_service as build_payments
 from booking.scheduling.router import build_service as build_scheduling
 from kit.app import PlatformDep
+from kit.query_params import FreeQuery
 
 
 def online_service(platform: PlatformDep) -> OnlineBookingService:
@@ -71,13 +72,14 @@ async def book(data: schemas.OnlineBooking, service: OnlineDep) -> schemas.Booki
     return await service.book(data)
 
 
-@router.get("/sessions/{session_id}", responses=LINK_ERRORS)
+# Links opened from emails may carry a mail sender's tracking parameters: taken, not refused.
+@router.get("/sessions/{session_id}", responses=LINK_ERRORS, dependencies=[FreeQuery])
 async def view_session(session_id: str, token: Token, service: OnlineDep) -> schemas.PublicSession:
     """The session a cancel or reschedule link is for."""
     return await service.view(session_id, token)
 
 
-@router.get("/sessions/{session_id}/{purpose}", responses=LINK_ERRORS)
+@router.get("/sessions/{session_id}/{purpose}", responses=LINK_ERRORS, dependencies=[FreeQuery])
 async def open_link(
     session_id: str, purpose: Purpose, token: Token, service: OnlineDep
 ) -> schemas.PublicSession:

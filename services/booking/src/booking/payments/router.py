@@ -14,6 +14,7 @@ from booking.payments.service import PaymentService, to_schema
 from booking.payments.stripe_gateway import StripeGateway
 from booking.scheduling.router import build_service as build_scheduling
 from kit.app import Platform, PlatformDep
+from kit.query_params import FreeQuery
 
 STRIPE_GATEWAY = "stripe_gateway"
 
@@ -101,6 +102,7 @@ async def refund(payment_id: str, data: schemas.RefundIn, service: PaymentDep) -
 
 @router.post(
     "/public/payments/stripe-webhook",
+    dependencies=[FreeQuery],  # the URL is the operator's to choose in Stripe's dashboard
     responses={400: {"description": "The signature is missing or does not match the body"}},
 )
 async def stripe_webhook(

@@ -19,8 +19,10 @@ from delivery.links.errors import LinkGone, PinLocked, PinRequired, WrongPin
 from delivery.public import pages
 from kit.errors import StudioError, error_body
 from kit.pages import page_headers
+from kit.query_params import FreeQuery
 
-router = APIRouter(prefix="/d", tags=["public downloads"])
+# Opened from emails, whose senders may add tracking parameters: any query string is taken.
+router = APIRouter(prefix="/d", tags=["public downloads"], dependencies=[FreeQuery])
 
 GRANT_COOKIE = "delivery_grant"
 GrantCookie = Annotated[str | None, Cookie(alias=GRANT_COOKIE)]

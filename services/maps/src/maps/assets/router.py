@@ -6,9 +6,11 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from kit.errors import NotFound
+from kit.query_params import FreeQuery
 from maps.assets.catalogue import FILES
 
-router = APIRouter(prefix="/maps/assets", tags=["maps"])
+# Static files: a cache-busting query suffix is taken and ignored.
+router = APIRouter(prefix="/maps/assets", tags=["maps"], dependencies=[FreeQuery])
 
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 
