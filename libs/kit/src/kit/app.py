@@ -127,7 +127,11 @@ async def open_platform(settings: ServiceSettings, spec: ServiceSpec) -> AsyncIt
     db = mongo[settings.database]
     relay = (
         OutboxRelay(
-            db, publisher, spec.outbox_collections, poll_seconds=settings.outbox_poll_seconds
+            db,
+            publisher,
+            spec.outbox_collections,
+            poll_seconds=settings.outbox_poll_seconds,
+            gather_seconds=settings.outbox_gather_seconds,
         )
         if spec.outbox_collections
         else None

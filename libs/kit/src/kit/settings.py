@@ -148,6 +148,9 @@ class ServiceSettings(BaseSettings):
     infra: InfraSettings = Field(default_factory=InfraSettings)
     # How often the outbox relay looks for unpublished events when nothing woke it.
     outbox_poll_seconds: float = 0.5
+    # How long the relay gathers writers' hints before a pass, so a burst of writes is one
+    # read and one mark-sent update (each a write competing with the writers'), not one each.
+    outbox_gather_seconds: float = Field(default=0.05, ge=0, le=5)
     # Addresses or networks (comma-separated) whose `X-Forwarded-For`/`X-Forwarded-Proto` are
     # believed; from anyone else those headers are ignored. Empty: the peer is the client.
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
