@@ -78,6 +78,16 @@ async def test_an_invoice_fires_a_render_job_whose_outputs_are_delivered_to_the_
         invoice_url = page.url
         invoice_id = invoice_url.rsplit("/", 1)[-1]
         await page.screenshot(path=screenshots / "orders-invoice.png", full_page=True)
+        # The printed invoice opens from its page, with the studio's login (the PDF is kept).
+        printed = page.get_by_role("link", name="Invoice (PDF)")
+        await expect(printed).to_be_visible()
+        href = await printed.get_attribute("href") or ""
+        pdf = await page.context.request.get(urljoin(page.url, href))
+        assert pdf.status == 200
+        assert pdf.headers["content-type"] == "application/pdf"
+        body = await pdf.body()
+        assert body.startswith(b"%PDF-")
+        (screenshots / "orders-invoice.pdf").write_bytes(body)
 
         # --- On the Render screen: a final profile and the lab's job for invoices.
         await page.get_by_role("link", name="Render", exact=True).click()

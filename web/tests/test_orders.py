@@ -3,7 +3,9 @@ workflow computes them), its status, a Stripe Checkout link and a refund capped 
 
 from __future__ import annotations
 
+import hashlib
 import re
+from typing import Any
 
 import httpx
 from seeded_session import WORKFLOW, SeededSession, marketing_get, seeded_session
@@ -51,6 +53,20 @@ async def _invoice(owner: WebClient, seeded: SeededSession, price_list_id: str) 
     )
     assert answer.status_code == 303, answer.text
     return answer.headers["location"].rsplit("/", 1)[-1]
+
+
+async def _workflow_record(
+    studio: WebPlatform, seeded: SeededSession, path: str, **params: str
+) -> Any:
+    """What workflow holds, read straight through the gateway with the seeding owner's token."""
+    async with httpx.AsyncClient(base_url=studio.gateway) as gw:
+        answer = await gw.get(
+            f"{WORKFLOW}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {seeded.token}"},
+        )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 async def test_orders_open_for_owner_and_staff_only(
@@ -140,6 +156,28 @@ async def test_an_invoice_from_a_session_shows_workflows_totals_and_its_status_c
     assert "to the lab" in text_of(after, "section[aria-labelledby='i-status']")
 
 
+async def test_the_invoice_page_opens_the_invoice_and_detail_sheet_pdfs_workflow_prints(
+    studio: WebPlatform, owner: WebClient, staff: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway)
+    invoice_id = await _invoice(owner, seeded, await _price_list(owner, "Documents"))
+    page = await owner.get(f"/orders/invoices/{invoice_id}")
+    links = {a.text(): a.attributes["href"] for a in html(page).css(".documents a")}
+    assert set(links) == {"Invoice (PDF)", "Image detail sheet (PDF)"}
+    for client in (owner, staff):
+        for href in links.values():
+            answer = await client.get(href)
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["content-type"] == "application/pdf"
+            assert answer.content.startswith(b"%PDF-")
+            assert answer.headers["x-document-sha256"] == hashlib.sha256(answer.content).hexdigest()
+    # Both kinds are on workflow's record of documents made, by their hashes.
+    made = await _workflow_record(studio, seeded, f"/invoices/{invoice_id}/documents")
+    assert {d["kind"] for d in made} == {"invoice", "detail-sheet"}
+    unknown = await owner.get(f"/orders/invoices/{invoice_id}/receipt.pdf")
+    assert unknown.status_code in (404, 422)
+
+
 async def test_an_invoice_without_lines_is_refused_with_the_platforms_message(
     studio: WebPlatform, owner: WebClient
 ) -> None:
@@ -149,14 +187,7 @@ async def test_an_invoice_without_lines_is_refused_with_the_platforms_message(
         "/orders/invoices",
         {"session_id": seeded.session_id, "price_list_id": price_list_id, "tax_rate_percent": "7"},
     )
-    async with httpx.AsyncClient(base_url=studio.gateway) as gw:
-        invoices = (
-            await gw.get(
-                f"{WORKFLOW}/invoices",
-                params={"session_id": seeded.session_id},
-                headers={"Authorization": f"Bearer {seeded.token}"},
-            )
-        ).json()
+    invoices = await _workflow_record(studio, seeded, "/invoices", session_id=seeded.session_id)
 
     assert answer.status_code == 422
     assert html(answer).css_first("form p.error") is not None
@@ -301,6 +332,13 @@ async def test_an_invoice_is_sent_to_production_and_its_order_moved_and_noted_on
     assert "At the lab" in text_of(after, "ol.plain")
     assert html(after).css_first("#f-vendor_notes").text() == "Lustre paper"
     assert order_path in hub.text
+    # The lab's order summary opens from the order's page, as a PDF.
+    summary_href = html(after).css_first(".documents a").attributes["href"] or ""
+    summary = await owner.get(summary_href)
+    assert summary.status_code == 200, summary.text
+    assert summary.headers["content-type"] == "application/pdf"
+    assert summary.content.startswith(b"%PDF-")
+    assert "order-summary-" in summary.headers["content-disposition"]
 
 
 async def test_an_invoice_takes_lines_added_in_the_form_each_with_its_own_crop_and_notes(
@@ -352,13 +390,7 @@ async def test_an_invoice_takes_lines_added_in_the_form_each_with_its_own_crop_a
     )
     assert entered.status_code == 303, entered.text
     invoice_id = entered.headers["location"].rsplit("/", 1)[-1]
-    async with httpx.AsyncClient(base_url=studio.gateway) as gw:
-        stored = (
-            await gw.get(
-                f"{WORKFLOW}/invoices/{invoice_id}",
-                headers={"Authorization": f"Bearer {seeded.token}"},
-            )
-        ).json()
+    stored = await _workflow_record(studio, seeded, f"/invoices/{invoice_id}")
     page = await owner.get(f"/orders/invoices/{invoice_id}")
 
     ratio, custom, digital = stored["lines"]
@@ -419,14 +451,7 @@ async def test_a_line_crop_workflow_or_the_form_refuses_is_named_on_its_line_and
             "line-1-notes": "keep me",
         },
     )
-    async with httpx.AsyncClient(base_url=studio.gateway) as gw:
-        invoices = (
-            await gw.get(
-                f"{WORKFLOW}/invoices",
-                params={"session_id": seeded.session_id},
-                headers={"Authorization": f"Bearer {seeded.token}"},
-            )
-        ).json()
+    invoices = await _workflow_record(studio, seeded, "/invoices", session_id=seeded.session_id)
 
     assert no_images.status_code == 422
     assert html(no_images).css_first("#line-2-error") is not None

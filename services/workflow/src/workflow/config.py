@@ -27,6 +27,21 @@ class WorkflowSettings(ServiceSettings):
     # about 3 bytes each for RGB, so the default bounds decoding at about 1 GB; a file larger
     # than this decodes alone.
     decode_budget_pixels: int = Field(default=300_000_000, ge=1_000_000)
+    # The studio as its printed documents (invoices, detail sheets) name it.
+    studio_name: str = Field(default="Our Studio", max_length=200)
+    studio_address: str = Field(default="", max_length=1000)
+    document_terms: str = Field(
+        default="Payment is due on receipt. Orders are produced once paid in full.",
+        max_length=4000,
+    )
+    # `{studio}` is the studio's name.
+    document_copyright: str = Field(
+        default=(
+            "All images are copyright {studio}. Prints and files are for the client's personal "
+            "use; they may not be copied, altered or published without the studio's permission."
+        ),
+        max_length=2000,
+    )
     # How many files of one import are checked and stored at once.
     import_concurrency: int = Field(default=4, ge=1, le=32)
     # How many files one import request may carry.

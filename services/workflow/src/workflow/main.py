@@ -19,6 +19,8 @@ from workflow.cards.repository import INDEXES as CARD_INDEXES
 from workflow.cards.router import router as cards_router
 from workflow.config import WorkflowSettings
 from workflow.context import context_of
+from workflow.documents.router import router as documents_router
+from workflow.documents.service import INDEXES as DOCUMENT_INDEXES
 from workflow.hub.router import router as hub_router
 from workflow.images.repository import IMPORTS, REMOVALS
 from workflow.images.repository import INDEXES as IMAGE_INDEXES
@@ -84,6 +86,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             hub_router,
             pricing_router,
             invoices_router,
+            documents_router,
             production_router,
             archive_router,
             images_router,
@@ -104,6 +107,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             *PRESENTATION_INDEXES,
             *RECIPE_INDEXES,
             *CARD_INDEXES,
+            *DOCUMENT_INDEXES,
         ],
         outbox_collections=[CHANGES, DELETIONS, IMPORTS, REMOVALS],
         topics=[contracts.TOPIC],

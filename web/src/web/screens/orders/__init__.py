@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -378,6 +378,34 @@ async def _invoice_page(
 @router.get("/orders/invoices/{invoice_id}")
 async def invoice(page: PageDep, invoice_id: str) -> HTMLResponse:
     return await _invoice_page(page, invoice_id)
+
+
+@router.get("/orders/invoices/{invoice_id}/{kind}.pdf")
+async def invoice_document(
+    page: PageDep, invoice_id: str, kind: Literal["invoice", "detail-sheet"]
+) -> Response:
+    """The invoice or its image detail sheet as workflow prints it (PDF, opened in the
+    browser's viewer), with the hash workflow recorded for it."""
+    return await _document(page, f"{WORKFLOW}/invoices/{invoice_id}/{kind}.pdf")
+
+
+@router.get("/orders/production/{order_id}/order-summary.pdf")
+async def order_summary(page: PageDep, order_id: str) -> Response:
+    """A production order's summary for its lab (PDF)."""
+    return await _document(page, f"{WORKFLOW}/production-orders/{order_id}/order-summary.pdf")
+
+
+async def _document(page: Page, path: str) -> Response:
+    answer = await page.gateway.request("GET", path)
+    return Response(
+        answer.content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": answer.headers.get("content-disposition", "inline"),
+            "X-Document-SHA256": answer.headers.get("x-document-sha256", ""),
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def _status_change(form: Any) -> dict[str, Any]:
