@@ -59,6 +59,8 @@ POLICY: tuple[Rule, ...] = (
     # only the owner changes them.
     Rule("booking", "/scheduling-settings", EVERY_METHOD - READS, _OWNER),
     Rule("workflow", "/workflow/statuses", EVERY_METHOD - READS, _OWNER),
+    # The labs and their credentials: staff see them, the owner sets them.
+    Rule("workflow", "/workflow/vendors", EVERY_METHOD - READS, _OWNER),
     Rule("booking", "/", EVERY_METHOD, _STUDIO),
     Rule("workflow", "/", EVERY_METHOD, _STUDIO),
     Rule("render", "/", EVERY_METHOD, _STUDIO),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import ServiceSettings
+from kit.settings import ServiceSettings, fill_local_secrets
+
+# Unset in development and tests: these; production refuses them and anything shorter.
+_LOCAL_SECRETS = {"secrets_key": "local-workflow-secrets-key-not-for-production"}
+_MINIMUM_BYTES = {"secrets_key": 32}
 
 
 class WorkflowSettings(ServiceSettings):
@@ -52,6 +56,28 @@ class WorkflowSettings(ServiceSettings):
     # expiry may still be running).
     upload_sweep_seconds: float = Field(default=300.0, gt=0, le=86_400)
     upload_sweep_grace_seconds: int = Field(default=3600, ge=0, le=7 * 86_400)
+
+    # Encrypts stored credentials (a lab's SFTP password or key); changing it makes them
+    # unreadable, to be set again.
+    secrets_key: SecretStr | None = None
+    # Where vendors' hot folders may be (each one a folder inside it); unset: none allowed.
+    hot_folder_root: str | None = None
+
+    @model_validator(mode="after")
+    def _secrets(self) -> WorkflowSettings:
+        fill_local_secrets(
+            self,
+            _LOCAL_SECRETS,
+            environment=self.infra.environment,
+            prefix="WORKFLOW_",
+            minimum_bytes=_MINIMUM_BYTES,
+        )
+        return self
+
+    def secret(self, name: str) -> str:
+        value: SecretStr | None = getattr(self, name)
+        assert value is not None
+        return value.get_secret_value()
 
     @field_validator("work_week")
     @classmethod

@@ -44,6 +44,8 @@ from workflow.statuses.router import router as statuses_router
 from workflow.statuses.service import StatusService
 from workflow.tracking.repository import CHANGES
 from workflow.tracking.repository import INDEXES as CHANGE_INDEXES
+from workflow.vendors.router import router as vendors_router
+from workflow.vendors.service import INDEXES as VENDOR_INDEXES
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             recipes_router,
             cards_router,
             render_sets_router,
+            vendors_router,
         ],
         indexes=[
             *STATUS_INDEXES,
@@ -108,6 +111,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             *RECIPE_INDEXES,
             *CARD_INDEXES,
             *DOCUMENT_INDEXES,
+            *VENDOR_INDEXES,
         ],
         outbox_collections=[CHANGES, DELETIONS, IMPORTS, REMOVALS],
         topics=[contracts.TOPIC],
