@@ -29,6 +29,7 @@ SCREENS = {
     "orders": "/orders",
     "invoice-new": "/orders/invoices/new?session_id={session}&price_list_id={price_list}",
     "production": "/orders/production",
+    "vendors": "/orders/vendors",
     "render": "/render",
     "deliveries": "/deliveries",
     "delivery-new": "/deliveries/new",

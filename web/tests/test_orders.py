@@ -462,3 +462,58 @@ async def test_a_line_crop_workflow_or_the_form_refuses_is_named_on_its_line_and
     assert html(outside).css_first("#l-1-notes").text() == "keep me"
     assert html(outside).css_first("#l-1-x").attributes["value"] == "60"
     assert invoices == []
+
+
+async def test_the_owner_adds_an_sftp_lab_whose_password_is_never_shown_and_staff_only_read(
+    studio: WebPlatform, owner: WebClient, staff: WebClient
+) -> None:
+    import asyncssh
+
+    host_key = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+    name = f"Lab {hashlib.sha256(host_key.encode()).hexdigest()[:8]}"
+    form = {
+        "name": name,
+        "contact_email": "orders@lab.example",
+        "kind": "sftp",
+        "host": "sftp.lab.example",
+        "port": "2222",
+        "username": "studio",
+        "remote_folder": "/incoming",
+        "known_host_key": host_key,
+        "auth": "password",
+        "password": "very-secret-lab-password",
+    }
+    bad = await owner.post("/orders/vendors", {**form, "known_host_key": "ssh-ed25519 nope"})
+    assert bad.status_code == 422
+    assert "host key" in text_of(bad, "p.error")
+    # What was typed stays, the password excepted.
+    assert html(bad).css_first("#f-host").attributes["value"] == "sftp.lab.example"
+    assert "very-secret-lab-password" not in bad.text
+
+    made = await owner.post("/orders/vendors", form)
+    assert made.status_code == 303, made.text
+    page = await owner.get(made.headers["location"])
+    assert name in text_of(page, "section[aria-labelledby='v-list']")
+    assert "studio@sftp.lab.example:2222/incoming" in page.text
+    assert "Set; leave empty to keep it." in page.text
+    assert "very-secret-lab-password" not in page.text
+    # Staff see the labs, not the form; their change is refused by the gateway.
+    listed = await staff.get("/orders/vendors")
+    assert name in listed.text
+    assert html(listed).css_first("#f-host") is None
+    refused = await staff.post("/orders/vendors", {**form, "name": name + " 2"})
+    assert refused.status_code == 403
+
+
+async def test_an_order_without_a_lab_render_is_not_sent_and_the_page_says_why(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway, images=1)
+    invoice_id = await _invoice(owner, seeded, await _price_list(owner, "Lab sends"))
+    sent = await owner.post(f"/orders/invoices/{invoice_id}/production", {})
+    order_path = html(sent).css_first('a[href^="/orders/production/"]').attributes["href"] or ""
+    page = await owner.get(order_path)
+    assert "No lab record for Lab One" in text_of(page, "#lab")
+    refused = await owner.post(f"{order_path}/send", {})
+    assert refused.status_code == 409
+    assert "no vendor record" in text_of(refused, "#lab p.error")

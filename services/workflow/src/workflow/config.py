@@ -62,6 +62,13 @@ class WorkflowSettings(ServiceSettings):
     secrets_key: SecretStr | None = None
     # Where vendors' hot folders may be (each one a folder inside it); unset: none allowed.
     hot_folder_root: str | None = None
+    # Sending production orders to labs (in the API process): how often queued shipments are
+    # looked for, the lease a sender holds (renewed every third of it), and the SFTP retries.
+    lab_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    lab_lease_seconds: float = Field(default=120.0, ge=3, le=3600)
+    lab_attempts: int = Field(default=3, ge=1, le=10)
+    lab_backoff_seconds: float = Field(default=2.0, ge=0, le=300)
+    lab_connect_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
 
     @model_validator(mode="after")
     def _secrets(self) -> WorkflowSettings:

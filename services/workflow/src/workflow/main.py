@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from kit.app import Platform, ServiceSpec, create_service_app, serve
 from kit.events.contracts import workflow as contracts
+from kit.periodic import Periodic
 from workflow.archive.repository import DELETIONS
 from workflow.archive.repository import INDEXES as ARCHIVE_INDEXES
 from workflow.archive.router import router as archive_router
@@ -28,6 +29,9 @@ from workflow.images.router import router as images_router
 from workflow.images.service import ImageService
 from workflow.invoices.repository import INDEXES as INVOICE_INDEXES
 from workflow.invoices.router import router as invoices_router
+from workflow.lab.router import router as lab_router
+from workflow.lab.shipments import INDEXES as SHIPMENT_INDEXES
+from workflow.lab.shipments import ShipmentService
 from workflow.presentation.repository import INDEXES as PRESENTATION_INDEXES
 from workflow.presentation.router import router as presentation_router
 from workflow.pricing.repository import INDEXES as PRICING_INDEXES
@@ -70,6 +74,26 @@ async def start_upload_sweeper(platform: Platform) -> None:
     )
 
 
+async def start_lab_sender(platform: Platform) -> None:
+    """Queued shipments to labs are sent from the API process, one at a time."""
+    context = context_of(platform)
+
+    async def send_due() -> None:
+        service = ShipmentService(context)
+        while await service.send_next() is not None:
+            pass
+
+    sender = Periodic("workflow lab sender", send_due, context.settings.lab_poll_seconds)
+    sender.start()
+    platform.extras["lab_sender"] = sender
+
+
+async def stop_lab_sender(platform: Platform) -> None:
+    sender: Periodic | None = platform.extras.pop("lab_sender", None)
+    if sender is not None:
+        await sender.stop()
+
+
 async def stop_upload_sweeper(platform: Platform) -> None:
     task: asyncio.Task[None] | None = platform.extras.pop("upload_sweeper", None)
     if task is not None:
@@ -97,6 +121,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             cards_router,
             render_sets_router,
             vendors_router,
+            lab_router,
         ],
         indexes=[
             *STATUS_INDEXES,
@@ -112,12 +137,13 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             *CARD_INDEXES,
             *DOCUMENT_INDEXES,
             *VENDOR_INDEXES,
+            *SHIPMENT_INDEXES,
         ],
         outbox_collections=[CHANGES, DELETIONS, IMPORTS, REMOVALS],
         topics=[contracts.TOPIC],
         buckets=[settings.infra.images_bucket, settings.archive_bucket],
-        on_start=[seed_statuses, start_upload_sweeper],
-        on_stop=[stop_upload_sweeper],
+        on_start=[seed_statuses, start_upload_sweeper, start_lab_sender],
+        on_stop=[stop_lab_sender, stop_upload_sweeper],
     )
 
 

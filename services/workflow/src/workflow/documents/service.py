@@ -94,7 +94,6 @@ class DocumentService:
             ("Date", order.created_at.date().isoformat()),
             ("Lab", order.vendor),
             ("Invoices", ", ".join(order.invoice_ids)),
-            ("Status", order.status.name),
         ]
         return await self._make(
             "order-summary",
@@ -104,8 +103,10 @@ class DocumentService:
             facts=facts,
             order=order,
             lines=await self._lines(order.lines),
+            # What the lab gets does not change with the order's status (only with its lines
+            # and notes), so the same order sent again is the same order at the lab.
             created=pdf_moment(order.created_at),
-            modified=pdf_moment(_last_change([order.created_at, order.status.since])),
+            modified=pdf_moment(order.created_at),
         )
 
     async def _make(self, kind: str, record_id: str, version: int, **context: Any) -> MadeDocument:

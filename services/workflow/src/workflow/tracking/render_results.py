@@ -8,6 +8,7 @@ from kit.errors import Conflict, Unprocessable
 from kit.events.consumer import HandlerContext
 from kit.events.contracts.render import RunCompleted, RunFailed, RunFinished
 from workflow.context import WorkflowContext
+from workflow.lab.shipments import lab_render_completed
 from workflow.tracking.service import StatusChanger
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,15 @@ class RenderResults:
         self._context = context
 
     async def run_completed(self, payload: RunCompleted, context: HandlerContext) -> None:
+        if payload.entity_kind == "production_order":
+            # The order's files for its lab: what a shipment sends.
+            await lab_render_completed(
+                self._context,
+                payload.entity_id,
+                payload.run_id,
+                [o.model_dump() for o in payload.outputs],
+                payload.manifest_key,
+            )
         await self._move(
             payload, payload.finish_status, f"render run {payload.run_id} completed", context
         )

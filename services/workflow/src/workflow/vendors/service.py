@@ -99,6 +99,13 @@ class VendorService:
             raise Conflict("The vendor was changed meanwhile; reload it.")
         return vendor_view(updated)
 
+    async def by_name(self, name: str) -> Document | None:
+        """The vendor record a product's preferred vendor names (whatever its case)."""
+        return await self._vendors.find_one({"name_key": name.strip().casefold()})
+
+    async def raw(self, vendor_id: str) -> Document:
+        return await self._document(vendor_id)
+
     async def credentials(self, vendor_id: str) -> dict[str, str]:
         """The vendor's unsealed credentials, for its transport only (never answered)."""
         sealed = (await self._document(vendor_id)).get("credentials")

@@ -36,8 +36,10 @@ from web.screens.orders.lines import (
     row_of_problem,
     typed_lines,
 )
+from web.screens.orders.vendors import router as vendors_router
 
 router = screen_router(STUDIO_ROLES)
+router.include_router(vendors_router)
 nav = [NavItem("Orders", "/orders", 50, STUDIO_ROLES, key="o")]
 
 WORKFLOW = "/api/workflow/workflow"
@@ -584,13 +586,18 @@ async def _production_order_page(
     status_code: int = 200,
     status_error: str | None = None,
     notes_error: str | None = None,
+    lab_error: str | None = None,
     typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    order, history, statuses = await asyncio.gather(
+    order, history, statuses, shipments, vendors = await asyncio.gather(
         page.gateway.get(f"{WORKFLOW}/production-orders/{order_id}"),
         page.gateway.get(f"{WORKFLOW}/production-orders/{order_id}/history"),
         page.gateway.get(f"{WORKFLOW}/statuses", kind="production_order"),
+        page.gateway.get(f"{WORKFLOW}/production-orders/{order_id}/shipments"),
+        page.gateway.get(f"{WORKFLOW}/vendors"),
     )
+    wanted = order["vendor"].strip().casefold()
+    lab = next((v for v in vendors if v["name"].casefold() == wanted), None)
     return page.render(
         "orders/production_order.html",
         status_code,
@@ -599,6 +606,9 @@ async def _production_order_page(
         statuses=[s for s in statuses if s.get("active", True)],
         status_error=status_error,
         notes_error=notes_error,
+        lab=lab,
+        shipments=shipments,
+        lab_error=lab_error,
         typed=typed or {},
     )
 
@@ -617,6 +627,20 @@ async def change_production_status(page: PageDep, order_id: str, request: Reques
 
     path = f"{WORKFLOW}/production-orders/{order_id}/status"
     return await _move(page, request, path, refused, f"/orders/production/{order_id}")
+
+
+@router.post("/orders/production/{order_id}/send", response_model=None)
+async def send_to_lab(page: PageDep, order_id: str) -> Response:
+    """Queue the order's shipment to its lab; why it cannot go is shown on the order's page."""
+    try:
+        await page.gateway.send("POST", f"{WORKFLOW}/production-orders/{order_id}/shipments")
+    except GatewayError as error:
+        if error.status >= 500 or error.status == 404:
+            raise
+        return await _production_order_page(
+            page, order_id, status_code=error.status, lab_error=error.message
+        )
+    return _redirect(f"/orders/production/{order_id}#o-lab")
 
 
 @router.post("/orders/production/{order_id}/notes", response_model=None)

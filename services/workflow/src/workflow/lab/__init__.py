@@ -1,0 +1,1 @@
+"""Transports that hand a production order to a photo lab (SFTP first)."""
