@@ -56,6 +56,7 @@ FREE = {
     ("gateway", "/public/payments/stripe-webhook"),
     ("gateway", "/payments/stripe/webhook"),
     ("gateway", "/public/bookings"),
+    ("gateway", "/lab/{vendor_id}/events"),
     ("gateway", "/public/{path:path}"),
     ("gateway", "/maps/assets/{name:path}"),
     ("gateway", "/d/{token}/pin"),

@@ -49,6 +49,28 @@ async def test_the_stripe_webhook_reaches_booking_byte_for_byte_with_its_signatu
     assert seen["headers"]["stripe-signature"] == "t=1,v1=abc"
 
 
+async def test_a_labs_signed_event_reaches_workflow_byte_for_byte_with_its_signature(
+    gateway: httpx.AsyncClient,
+) -> None:
+    payload = b'{"id": "ev-1", "order_id": "po-1", "event": "shipped"}'
+    answer = await gateway.post(
+        "/lab/vnd_abc123/events",
+        content=payload,
+        headers={"x-lab-signature": "t=1,v1=ab", "x-user-role": "owner"},
+    )
+    seen = echoed(answer)
+    assert seen["path"] == "/workflow/lab-events/vnd_abc123"
+    assert seen["body"].encode("latin-1") == payload
+    assert seen["headers"]["x-lab-signature"] == "t=1,v1=ab"
+    assert "x-user-role" not in seen["headers"]
+    # Only a plain vendor id, and only POST.
+    assert (await gateway.post("/lab/..%2Fsessions/events", content=b"{}")).status_code in (
+        404,
+        422,
+    )
+    assert (await gateway.get("/lab/vnd_abc123/events")).status_code in (404, 405)
+
+
 async def test_a_client_opens_a_delivery_page_and_its_downloads_by_link(
     gateway: httpx.AsyncClient,
 ) -> None:

@@ -504,6 +504,16 @@ async def test_the_owner_adds_an_sftp_lab_whose_password_is_never_shown_and_staf
     refused = await staff.post("/orders/vendors", {**form, "name": name + " 2"})
     assert refused.status_code == 403
 
+    # The lab's callback secret is shown once, with where the lab sends its events.
+    vendor_path = made.headers["location"].split("?")[0]
+    shown = await owner.post(f"{vendor_path}/callback-secret", {})
+    assert shown.status_code == 200, shown.text
+    secret = text_of(shown, "#callback-secret")
+    assert len(secret) >= 40
+    assert shown.headers["cache-control"] == "no-store"
+    assert f"/lab/{vendor_path.rsplit('/', 1)[-1]}/events" in shown.text
+    assert secret not in (await owner.get(vendor_path)).text
+
 
 async def test_an_order_without_a_lab_render_is_not_sent_and_the_page_says_why(
     studio: WebPlatform, owner: WebClient

@@ -255,3 +255,30 @@ async def test_a_production_orders_summary_names_its_lab_lines_files_crops_and_n
     assert [(d["kind"], d["sha256"]) for d in made] == [
         ("order-summary", hashlib.sha256(summary.content).hexdigest())
     ]
+
+
+async def test_printing_a_document_leaves_the_import_check_refusing_truncated_files(
+    workflow: Workflow, unique: str
+) -> None:
+    """WeasyPrint flips Pillow's process-wide switch for truncated images when imported; an
+    import after a PDF was made in the same process still refuses a truncated JPEG."""
+    from PIL import ImageFile
+
+    session_id = f"trunc-{unique}"
+    image_ids = await _session_with_previews(workflow, session_id)
+    invoice = await _invoice(workflow, session_id, image_ids)
+    made = await workflow.client.get(f"/workflow/invoices/{invoice['invoice_id']}/invoice.pdf")
+    assert made.status_code == 200
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    whole = _photo((1200, 800), (10, 200, 90))
+    # Even if some library flips it again, the check sets it for each file it checks.
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    answer = await workflow.client.post(
+        f"/workflow/sessions/{session_id}/imports",
+        files=[("files", ("CUT.jpg", whole[: len(whole) // 2], "image/jpeg"))],
+        headers={"X-User-Id": "ann"},
+    )
+    assert answer.status_code == 201, answer.text
+    [report] = answer.json()["files"]
+    assert report["outcome"] == "rejected", report
+    assert "truncated" in report["reason"]

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from lab_orders import production_order
 from sftp_server import PASSWORD, REMOTE_FOLDER, USER, running_lab
 from workflow_harness import Workflow
 
@@ -17,38 +18,6 @@ from kit.events.contracts.render import RenderOutput, RunCompleted
 from kit.testing import eventually
 from workflow.lab.hot_folder import write_order
 from workflow.lab.sftp import COMPLETE_NAME, MANIFEST_NAME, SUMMARY_NAME, OrderFile
-
-
-async def _order(workflow: Workflow, vendor: str) -> str:
-    prices = await workflow.client.post(
-        "/workflow/price-lists",
-        json={
-            "name": f"Prints for {vendor}",
-            "currency": "USD",
-            "products": [
-                {"name": "8x10 print", "price_minor": 2500, "kind": "physical", "vendor": vendor}
-            ],
-        },
-    )
-    assert prices.status_code == 201, prices.text
-    invoice = await workflow.client.post(
-        "/workflow/invoices",
-        json={
-            "client_id": "client-1",
-            "price_list_id": prices.json()["id"],
-            "lines": [{"product_id": prices.json()["products"][0]["id"], "quantity": 3}],
-        },
-        headers={"X-User-Id": "ann"},
-    )
-    assert invoice.status_code == 201, invoice.text
-    split = await workflow.client.post(
-        "/workflow/production-orders",
-        json={"invoice_ids": [invoice.json()["invoice_id"]]},
-        headers={"X-User-Id": "ann"},
-    )
-    assert split.status_code == 201, split.text
-    order_id: str = split.json()["production_orders"][0]["production_order_id"]
-    return order_id
 
 
 async def _rendered(workflow: Workflow, order_id: str, sizes: list[int]) -> dict[str, bytes]:
@@ -120,7 +89,7 @@ async def test_an_order_goes_to_its_lab_over_sftp_with_its_summary_and_moves_to_
     workflow: Workflow, unique: str, tmp_path: Path
 ) -> None:
     vendor = f"Miller's {unique}"
-    order_id = await _order(workflow, vendor)
+    order_id = await production_order(workflow, vendor)
     async with running_lab(tmp_path) as lab:
         await _sftp_vendor(workflow, vendor, lab)
         url = f"/workflow/production-orders/{order_id}/shipments"
@@ -174,7 +143,7 @@ async def test_a_lab_whose_host_key_does_not_match_fails_the_shipment_readably(
     workflow: Workflow, unique: str, tmp_path: Path
 ) -> None:
     vendor = f"Impostor {unique}"
-    order_id = await _order(workflow, vendor)
+    order_id = await production_order(workflow, vendor)
     await _rendered(workflow, order_id, [50_000])
     async with running_lab(tmp_path) as lab, running_lab(tmp_path / "other") as other:
         # The vendor pins another server's key: the real one is refused before any write.
@@ -195,7 +164,7 @@ async def test_a_lab_whose_host_key_does_not_match_fails_the_shipment_readably(
 async def test_an_order_without_a_vendor_record_or_for_a_lab_taken_by_hand_is_refused(
     workflow: Workflow, unique: str
 ) -> None:
-    nobody = await _order(workflow, f"Nobody {unique}")
+    nobody = await production_order(workflow, f"Nobody {unique}")
     await _rendered(workflow, nobody, [1000])
     refused = await workflow.client.post(f"/workflow/production-orders/{nobody}/shipments")
     assert refused.status_code == 409
@@ -205,7 +174,7 @@ async def test_an_order_without_a_vendor_record_or_for_a_lab_taken_by_hand_is_re
         "/workflow/vendors", json={"name": by_hand, "transport": {"kind": "manual"}}
     )
     assert made.status_code == 201
-    order_id = await _order(workflow, by_hand)
+    order_id = await production_order(workflow, by_hand)
     await _rendered(workflow, order_id, [1000])
     manual = await workflow.client.post(f"/workflow/production-orders/{order_id}/shipments")
     assert manual.status_code == 409

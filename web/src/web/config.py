@@ -15,6 +15,8 @@ class WebSettings(ServiceSettings):
     # Browser sessions only: the web app keeps no business data.
     database: str = "web"
     gateway_url: str = "http://127.0.0.1:8000"
+    # Where labs and clients reach the gateway (shown for labs' callbacks); empty: gateway_url.
+    public_gateway_url: str = ""
     # The address the studio opens (printed by `make run`, used in links the app shows).
     public_url: str = "http://127.0.0.1:8080"
     # A browser session ends after this long without a request, and after `session_days` at most.
@@ -23,6 +25,10 @@ class WebSettings(ServiceSettings):
     # Cookies are `Secure` when the app is served over HTTPS; None: only in production.
     cookie_secure: bool | None = None
     gateway_timeout_seconds: float = 30.0
+
+    @property
+    def gateway_for_others(self) -> str:
+        return (self.public_gateway_url or self.gateway_url).rstrip("/")
 
     @property
     def secure_cookies(self) -> bool:

@@ -65,6 +65,23 @@ async def stripe_webhook(request: Request, context: ContextDep) -> StreamingResp
     return await context.forwarder.forward(request, "booking", WEBHOOK)
 
 
+# A lab's event about an order is a small JSON document.
+LAB_EVENT_LIMIT = 64 * 1024
+VendorId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,100}$")]
+
+
+@router.post(
+    "/lab/{vendor_id}/events", include_in_schema=False, openapi_extra=body_limit(LAB_EVENT_LIMIT)
+)
+async def lab_event(
+    vendor_id: VendorId, request: Request, context: ContextDep
+) -> StreamingResponse:
+    """A lab's signed event about a production order (shipped, delivered...), byte for byte to
+    workflow, which verifies its signature with the lab's callback secret."""
+    path = f"/workflow/lab-events/{vendor_id}".encode()
+    return await context.forwarder.forward(request, "workflow", path)
+
+
 @router.post(
     "/public/bookings", include_in_schema=False, openapi_extra=body_limit(BOOKING_BODY_LIMIT)
 )

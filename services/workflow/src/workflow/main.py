@@ -29,6 +29,7 @@ from workflow.images.router import router as images_router
 from workflow.images.service import ImageService
 from workflow.invoices.repository import INDEXES as INVOICE_INDEXES
 from workflow.invoices.router import router as invoices_router
+from workflow.lab.router import answers_router as lab_answers_router
 from workflow.lab.router import router as lab_router
 from workflow.lab.shipments import INDEXES as SHIPMENT_INDEXES
 from workflow.lab.shipments import ShipmentService
@@ -122,6 +123,7 @@ def service_spec(settings: WorkflowSettings) -> ServiceSpec:
             render_sets_router,
             vendors_router,
             lab_router,
+            lab_answers_router,
         ],
         indexes=[
             *STATUS_INDEXES,

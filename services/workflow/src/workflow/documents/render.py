@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
+from workflow.documents.engine import HTML, URLFetcher
 from workflow.invoices.schemas import Crop
 
 # Currencies without minor units (ISO 4217 exponent 0) among those a studio may bill in.
@@ -67,9 +68,6 @@ def pdf_moment(moment: datetime) -> str:
 def render_pdf(template: str, **context: Any) -> bytes:
     """The template rendered to HTML, then to PDF. Documents fetch nothing from anywhere: every
     image they show is inline (`data:` URLs), and a URL of any other kind fails the document."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
     html = environment().get_template(template).render(css=stylesheet(), **context)
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
     pdf: bytes = HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()

@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass
 from typing import IO
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from workflow.images.decode_budget import PixelBudget
 
@@ -85,6 +85,9 @@ def _decode(
     # Pillow warns, which this module turns into an error process-wide (warning filters are
     # not thread-safe to change per call).
     Image.MAX_IMAGE_PIXELS = max_pixels
+    # Truncated files must fail. Pillow's switch for that is process-wide too, and libraries
+    # flip it at import (WeasyPrint sets it to True), so it is set here for every check.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with Image.open(body, formats=[image_format]) as image:
             width, height = image.size

@@ -36,6 +36,21 @@ class ProductionLine(BaseModel):
     retouch_notes: str | None
 
 
+class LabTracking(BaseModel):
+    carrier: str | None = None
+    number: str | None = None
+    url: str | None = None
+
+
+class LabUpdate(BaseModel):
+    """What the lab said about the order (its signed events), oldest first."""
+
+    event: str
+    message: str | None = None
+    tracking: LabTracking | None = None
+    at: datetime
+
+
 class ProductionOrder(BaseModel):
     production_order_id: str
     vendor: str
@@ -47,6 +62,7 @@ class ProductionOrder(BaseModel):
     version: int
     closed: bool
     status: CurrentStatus
+    lab_updates: list[LabUpdate] = Field(default_factory=list)
 
 
 class UnassignedLine(BaseModel):

@@ -82,6 +82,7 @@ async def _vendors_page(
     typed: dict[str, str] | None = None,
     error: str | None = None,
     problems: dict[str, str] | None = None,
+    callback: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     vendors = await page.gateway.get(f"{WORKFLOW}/vendors")
     return page.render(
@@ -94,6 +95,8 @@ async def _vendors_page(
         problems=problems or {},
         transports=TRANSPORTS,
         can_edit=page.role == "owner",
+        callback=callback,
+        public_gateway=page.state.settings.gateway_for_others,
     )
 
 
@@ -137,3 +140,14 @@ async def save_vendor(page: PageDep, request: Request) -> Response:
             problems=error.field_problems(),
         )
     return RedirectResponse(f"/orders/vendors/{saved['vendor_id']}?saved=1", status_code=303)
+
+
+@router.post("/orders/vendors/{vendor_id}/callback-secret", response_model=None)
+async def callback_secret(page: PageDep, vendor_id: str) -> Response:
+    """A new secret for the lab's signed events, shown on this answer only (never stored in a
+    page the browser may keep: the answer is not cached)."""
+    made = await page.gateway.send("POST", f"{WORKFLOW}/vendors/{vendor_id}/callback-secret")
+    found = await page.gateway.get(f"{WORKFLOW}/vendors/{vendor_id}")
+    answer = await _vendors_page(page, vendor=found, callback=made)
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
