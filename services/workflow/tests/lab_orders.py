@@ -6,14 +6,20 @@ from __future__ import annotations
 from workflow_harness import Workflow
 
 
-async def production_order(workflow: Workflow, vendor: str) -> str:
+async def production_order(
+    workflow: Workflow,
+    vendor: str,
+    *,
+    product: str = "8x10 print",
+    image_ids: list[str] | None = None,
+) -> str:
     prices = await workflow.client.post(
         "/workflow/price-lists",
         json={
             "name": f"Prints for {vendor}",
             "currency": "USD",
             "products": [
-                {"name": "8x10 print", "price_minor": 2500, "kind": "physical", "vendor": vendor}
+                {"name": product, "price_minor": 2500, "kind": "physical", "vendor": vendor}
             ],
         },
     )
@@ -23,7 +29,14 @@ async def production_order(workflow: Workflow, vendor: str) -> str:
         json={
             "client_id": "client-1",
             "price_list_id": prices.json()["id"],
-            "lines": [{"product_id": prices.json()["products"][0]["id"], "quantity": 3}],
+            "lines": [
+                {
+                    "product_id": prices.json()["products"][0]["id"],
+                    "quantity": 3,
+                    "image_ids": image_ids or [],
+                    "retouch_notes": "warm skin tones",
+                }
+            ],
         },
         headers={"X-User-Id": "ann"},
     )

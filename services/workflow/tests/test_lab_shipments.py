@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from fake_lab_api import API_KEY
+from fake_lab_api import running_lab as running_api_lab
 from lab_orders import production_order
 from sftp_server import PASSWORD, REMOTE_FOLDER, USER, running_lab
 from workflow_harness import Workflow
@@ -200,3 +202,43 @@ async def test_a_hot_folder_gets_the_files_then_the_manifest_and_the_marker_once
     again = await write_order(tmp_path, "po-1", files, summary_pdf=b"%PDF-1.7 summary")
     assert again.already_complete is True
     assert again.manifest_sha256 == receipt.manifest_sha256
+
+
+async def test_an_order_goes_to_a_lab_through_its_http_api_with_its_lines(
+    workflow: Workflow, unique: str
+) -> None:
+    vendor = f"API Lab {unique}"
+    order_id = await production_order(
+        workflow, vendor, product="Print 20x30", image_ids=["img-1", "img-2"]
+    )
+    async with running_api_lab() as lab:
+        made = await workflow.client.post(
+            "/workflow/vendors",
+            json={
+                "name": vendor,
+                "transport": {
+                    "kind": "http_api",
+                    "http_api": {"base_url": lab.base_url},
+                    "api_key": API_KEY,
+                },
+            },
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["transport"]["credentials_set"] is True
+        assert API_KEY not in made.text
+        bodies = await _rendered(workflow, order_id, [400_000, 300_000])
+        url = f"/workflow/production-orders/{order_id}/shipments"
+        assert (await workflow.client.post(url, headers={"X-User-Id": "ann"})).status_code == 202
+        [shipment] = await _finished(workflow, order_id)
+        assert shipment["status"] == "sent", shipment["failure"]
+        stored = lab.order(order_id)
+        assert stored.status == "received"
+        for name, body in bodies.items():
+            assert stored.files[name] == body
+        assert stored.files[SUMMARY_NAME].startswith(b"%PDF-")
+        [item] = stored.body["items"]
+        assert item["product"] == "Print 20x30"
+        assert item["quantity"] == 3
+        assert sorted(item["files"]) == sorted(bodies)
+        assert item["retouch"] == "warm skin tones"
+        assert shipment["remote_path"].endswith(stored.lab_order_id)

@@ -92,6 +92,7 @@ async def test_an_sftp_lab_keeps_its_password_encrypted_and_never_answers_it(
     assert manual.json()["transport"] == {
         "kind": "manual",
         "sftp": None,
+        "http_api": None,
         "hot_folder": None,
         "email": None,
         "credentials_set": False,
@@ -122,6 +123,17 @@ async def test_a_lab_is_refused_without_a_pinned_key_or_its_credentials_and_name
     assert made.status_code == 201, made.text
     again = await _vendor(workflow, f"KEY LAB {unique}", {"kind": "manual"})
     assert again.status_code == 409
+    plain_http = await _vendor(
+        workflow,
+        f"F {unique}",
+        {"kind": "http_api", "http_api": {"base_url": "http://lab.example/api"}, "api_key": "k"},
+    )
+    assert plain_http.status_code == 422
+    assert plain_http.json()["detail"] == {"field": "transport.http_api.base_url"}
+    no_key = await _vendor(
+        workflow, f"G {unique}", {"kind": "http_api", "http_api": {"base_url": "https://a.b"}}
+    )
+    assert no_key.status_code == 422
     hot = await _vendor(workflow, f"E {unique}", {"kind": "hot_folder", "hot_folder": "printer"})
     assert hot.status_code == 422
     assert "WORKFLOW_HOT_FOLDER_ROOT" in hot.json()["message"]

@@ -34,7 +34,15 @@ from kit.mongo import Document, IndexSpec
 from workflow.context import WorkflowContext
 from workflow.documents.service import DocumentService
 from workflow.lab.hot_folder import write_order
-from workflow.lab.sftp import LabError, OrderFile, SendReceipt, SftpTarget, send_order
+from workflow.lab.http_api import HttpLabTarget, LabFile, LabOrder, OrderLine, send_order_http
+from workflow.lab.sftp import (
+    SUMMARY_NAME,
+    LabError,
+    OrderFile,
+    SendReceipt,
+    SftpTarget,
+    send_order,
+)
 from workflow.production.repository import ORDERS
 from workflow.production.service import ProductionService
 from workflow.tracking.schemas import StatusChangeRequest
@@ -57,6 +65,7 @@ class ShipmentFile(BaseModel):
     name: str
     key: str
     bytes: int
+    image_id: str | None = None
 
 
 class Shipment(BaseModel):
@@ -120,7 +129,14 @@ def _file_names(outputs: list[Document]) -> list[ShipmentFile]:
             candidate = f"{stem or name}-{number}{dot}{extension}" if dot else f"{name}-{number}"
             number += 1
         taken.add(candidate.casefold())
-        files.append(ShipmentFile(name=candidate, key=output["key"], bytes=output["bytes"]))
+        files.append(
+            ShipmentFile(
+                name=candidate,
+                key=output["key"],
+                bytes=output["bytes"],
+                image_id=output["image_id"],
+            )
+        )
     return files
 
 
@@ -141,10 +157,10 @@ class ShipmentService:
                 detail={"vendor": order["vendor"]},
             )
         kind = vendor["transport"]["kind"]
-        if kind not in ("sftp", "hot_folder"):
+        if kind not in ("sftp", "http_api", "hot_folder"):
             raise Conflict(
                 f"{vendor['name']} takes orders {'by email' if kind == 'email' else 'by hand'}; "
-                "only SFTP and hot-folder labs are sent to from here.",
+                "only labs taking orders by SFTP, their API or a hot folder are sent to from here.",
                 detail={"transport": kind},
             )
         rendered = order.get("rendered")
@@ -256,6 +272,23 @@ class ShipmentService:
                     attempts=settings.lab_attempts,
                     backoff_seconds=settings.lab_backoff_seconds,
                 )
+            elif transport["kind"] == "http_api":
+                settings = self._context.settings
+                credentials = await vendors.credentials(vendor["_id"])
+                api = HttpLabTarget(
+                    transport["http_api"]["base_url"],
+                    SecretStr(credentials["api_key"]),
+                    timeout=settings.lab_connect_timeout_seconds * 2,
+                )
+                order = await self._lab_order(shipment, files, summary)
+                receipt = await send_order_http(
+                    api,
+                    order,
+                    files,
+                    summary_pdf=summary,
+                    attempts=settings.lab_attempts,
+                    backoff_seconds=settings.lab_backoff_seconds,
+                )
             elif transport["kind"] == "hot_folder":
                 root = self._context.settings.hot_folder_root
                 if root is None:
@@ -269,6 +302,41 @@ class ShipmentService:
             else:
                 raise LabError(f"{vendor['name']} no longer takes orders by SFTP or hot folder.")
         return _sent(receipt)
+
+    async def _lab_order(
+        self, shipment: Document, files: list[OrderFile], summary: bytes
+    ) -> LabOrder:
+        """The order in the one schema lab adapters take. The files are the lab render, which
+        applied each line's crop already: the lines carry no crop of their own."""
+        order = await ProductionService(self._context).get(shipment["order_id"])
+        by_image: dict[str, list[str]] = {}
+        for entry in shipment["files"]:
+            by_image.setdefault(entry.get("image_id") or "", []).append(entry["name"])
+        lines = []
+        for line in order.lines:
+            names = [name for image_id in line.image_ids for name in by_image.get(image_id, [])]
+            if not names:
+                raise LabError(
+                    f"The line {line.product_name!r} has no file in the order's lab render: "
+                    "render the order again."
+                )
+            lines.append(
+                OrderLine(
+                    product_name=line.product_name,
+                    quantity=line.quantity,
+                    file_names=names,
+                    retouch_notes=line.retouch_notes or "",
+                )
+            )
+        summary_file = OrderFile.from_bytes(SUMMARY_NAME, summary)
+        return LabOrder(
+            order_id=shipment["order_id"],
+            studio=self._context.settings.studio_name,
+            files=[LabFile.describing(f) for f in [*files, summary_file]],
+            summary=SUMMARY_NAME,
+            notes=order.vendor_notes or "",
+            lines=lines,
+        )
 
     async def _fetch(self, shipment: Document, folder: Path) -> list[OrderFile]:
         """Each file of the shipment read once from S3 into `folder`, with its SHA-256."""

@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-TransportKind = Literal["manual", "sftp", "hot_folder", "email"]
+TransportKind = Literal["manual", "sftp", "http_api", "hot_folder", "email"]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
@@ -23,21 +23,35 @@ class SftpSettings(BaseModel):
     auth: Literal["password", "key"] = "password"
 
 
+class HttpApiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The lab's API root (https, or http on loopback only), e.g. https://api.lab.example/v1.
+    base_url: str = Field(min_length=8, max_length=500)
+
+
 class TransportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: TransportKind = "manual"
     sftp: SftpSettings | None = None
+    http_api: HttpApiSettings | None = None
     # A folder under WORKFLOW_HOT_FOLDER_ROOT, relative to it.
     hot_folder: str | None = Field(default=None, min_length=1, max_length=300)
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     # Write-only secrets: kept encrypted, never answered back; omitted on a change: kept.
     password: SecretStr | None = Field(default=None, max_length=1000)
     private_key: SecretStr | None = Field(default=None, max_length=20_000)
+    api_key: SecretStr | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
-        needs = {"sftp": self.sftp, "hot_folder": self.hot_folder, "email": self.email}
+        needs = {
+            "sftp": self.sftp,
+            "http_api": self.http_api,
+            "hot_folder": self.hot_folder,
+            "email": self.email,
+        }
         if self.kind in needs and needs[self.kind] is None:
             raise ValueError(f"a {self.kind} transport needs its `{self.kind}` settings")
         return self
@@ -46,6 +60,7 @@ class TransportIn(BaseModel):
 class TransportOut(BaseModel):
     kind: TransportKind
     sftp: SftpSettings | None
+    http_api: HttpApiSettings | None = None
     hot_folder: str | None
     email: str | None
     credentials_set: bool

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
+from pydantic import SecretStr
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from kit.errors import Conflict, NotFound, Unprocessable
 from kit.mongo import Document, IndexSpec
 from workflow.context import WorkflowContext
+from workflow.lab.http_api import HttpLabTarget
 from workflow.vendors.schemas import TransportIn, Vendor, VendorCreate, VendorUpdate
 from workflow.vendors.secrets import seal, unseal
 
@@ -30,6 +32,7 @@ def vendor_view(document: Document) -> Vendor:
             "transport": {
                 "kind": transport["kind"],
                 "sftp": transport.get("sftp"),
+                "http_api": transport.get("http_api"),
                 "hot_folder": transport.get("hot_folder"),
                 "email": transport.get("email"),
                 "credentials_set": bool(document.get("credentials")),
@@ -129,6 +132,8 @@ class VendorService:
             transport["hot_folder"] = self._hot_folder(requested.hot_folder or "")
         elif requested.kind == "email":
             transport["email"] = requested.email
+        elif requested.kind == "http_api":
+            return self._http_api(requested, transport, stored)
         if requested.kind != "sftp":
             return transport, None
         assert requested.sftp is not None
@@ -163,6 +168,28 @@ class VendorService:
                 f"An SFTP vendor with {sftp.auth} authentication needs its {wanted}.",
                 detail={"field": f"transport.{wanted}"},
             )
+        return transport, seal(self._secret(), kept)
+
+    def _http_api(
+        self, requested: TransportIn, transport: dict[str, Any], stored: Document | None
+    ) -> tuple[dict[str, Any], str | None]:
+        assert requested.http_api is not None
+        kept: dict[str, str] = {}
+        previous = (stored or {}).get("credentials")
+        if previous and (stored or {}).get("transport", {}).get("kind") == "http_api":
+            kept = unseal(self._secret(), previous)
+        if requested.api_key is not None:
+            kept = {"api_key": requested.api_key.get_secret_value()}
+        if "api_key" not in kept:
+            raise Unprocessable(
+                "A lab taking orders by its API needs its API key.",
+                detail={"field": "transport.api_key"},
+            )
+        try:
+            HttpLabTarget(requested.http_api.base_url, SecretStr(kept["api_key"]))
+        except ValueError as exc:
+            raise Unprocessable(str(exc), detail={"field": "transport.http_api.base_url"}) from exc
+        transport["http_api"] = requested.http_api.model_dump()
         return transport, seal(self._secret(), kept)
 
     def _hot_folder(self, relative: str) -> str:

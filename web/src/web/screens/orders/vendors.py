@@ -21,6 +21,7 @@ WORKFLOW = "/api/workflow/workflow"
 TRANSPORTS = (
     ("manual", "By hand (the studio sends it itself)"),
     ("sftp", "SFTP upload to the lab"),
+    ("http_api", "The lab's ordering API"),
     ("hot_folder", "Hot folder on this server (an in-house printer)"),
     ("email", "Email"),
 )
@@ -28,7 +29,16 @@ SFTP_FIELDS = ("host", "port", "username", "remote_folder", "known_host_key", "a
 
 
 def _typed(form: Any) -> dict[str, str]:
-    names = ("name", "contact_email", "notes", "kind", "hot_folder", "email", *SFTP_FIELDS)
+    names = (
+        "name",
+        "contact_email",
+        "notes",
+        "kind",
+        "hot_folder",
+        "email",
+        "base_url",
+        *SFTP_FIELDS,
+    )
     return {name: form_value(form, name) for name in names}
 
 
@@ -49,6 +59,11 @@ def _body(typed: dict[str, str], form: Any) -> dict[str, Any]:
             value = form_value(form, secret)
             if value:
                 transport[secret] = value
+    elif transport["kind"] == "http_api":
+        transport["http_api"] = {"base_url": typed["base_url"]}
+        api_key = form_value(form, "api_key")
+        if api_key:
+            transport["api_key"] = api_key
     elif transport["kind"] == "hot_folder":
         transport["hot_folder"] = typed["hot_folder"]
     elif transport["kind"] == "email":
@@ -70,6 +85,7 @@ def _typed_of(vendor: dict[str, Any]) -> dict[str, str]:
         "kind": transport["kind"],
         "hot_folder": transport.get("hot_folder") or "",
         "email": transport.get("email") or "",
+        "base_url": (transport.get("http_api") or {}).get("base_url", ""),
         **{name: str(sftp.get(name, "")) for name in SFTP_FIELDS},
     }
 
