@@ -16,7 +16,7 @@ import contextlib
 import secrets
 import time
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pymongo.errors import DuplicateKeyError
@@ -151,7 +151,3 @@ async def _move(
         )
         return moved.status.name
     return None
-
-
-def lab_updates(order: Document) -> list[dict[str, Any]]:
-    return list(order.get("lab_updates") or [])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -88,17 +87,9 @@ def _put(target: Path, name: str, body: bytes) -> None:
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as source:
-        shutil.copyfileobj(source, _Hasher(digest), CHUNK)
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
     return digest.hexdigest()
-
-
-class _Hasher:
-    def __init__(self, digest: hashlib._Hash) -> None:
-        self._digest = digest
-
-    def write(self, chunk: bytes) -> int:
-        self._digest.update(chunk)
-        return len(chunk)
 
 
 def _receipt(

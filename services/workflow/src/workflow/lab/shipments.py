@@ -92,18 +92,6 @@ def shipment_view(document: Document) -> Shipment:
     return Shipment.model_validate({**document, "shipment_id": document["_id"]})
 
 
-def record_lab_render(outputs: list[Document], run_id: str, manifest_key: str | None) -> Document:
-    """What a completed render run of a production order leaves on it: its files for the lab."""
-    return {
-        "rendered": {
-            "run_id": run_id,
-            "outputs": outputs,
-            "manifest_key": manifest_key,
-            "at": datetime.now(UTC),
-        }
-    }
-
-
 async def lab_render_completed(
     context: WorkflowContext,
     order_id: str,
@@ -111,10 +99,12 @@ async def lab_render_completed(
     outputs: list[Document],
     manifest: str | None,
 ) -> None:
-    """Keep the latest lab render of a production order (a repeated event changes nothing)."""
+    """Keep the latest lab render of a production order, the files a shipment sends (a
+    repeated event changes nothing)."""
+    rendered = {"run_id": run_id, "outputs": outputs, "manifest_key": manifest}
     await context.db[ORDERS].update_one(
         {"_id": order_id, "rendered.run_id": {"$ne": run_id}},
-        {"$set": record_lab_render(outputs, run_id, manifest)},
+        {"$set": {"rendered": {**rendered, "at": datetime.now(UTC)}}},
     )
 
 

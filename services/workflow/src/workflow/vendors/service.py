@@ -146,10 +146,7 @@ class VendorService:
                 detail={"field": "transport.sftp.known_host_key"},
             ) from exc
         transport["sftp"] = sftp.model_dump()
-        kept: dict[str, str] = {}
-        previous = (stored or {}).get("credentials")
-        if previous and (stored or {}).get("transport", {}).get("kind") == "sftp":
-            kept = unseal(self._secret(), previous)
+        kept = self._kept(stored, "sftp")
         if requested.password is not None:
             kept = {"password": requested.password.get_secret_value()}
         if requested.private_key is not None:
@@ -174,10 +171,7 @@ class VendorService:
         self, requested: TransportIn, transport: dict[str, Any], stored: Document | None
     ) -> tuple[dict[str, Any], str | None]:
         assert requested.http_api is not None
-        kept: dict[str, str] = {}
-        previous = (stored or {}).get("credentials")
-        if previous and (stored or {}).get("transport", {}).get("kind") == "http_api":
-            kept = unseal(self._secret(), previous)
+        kept = self._kept(stored, "http_api")
         if requested.api_key is not None:
             kept = {"api_key": requested.api_key.get_secret_value()}
         if "api_key" not in kept:
@@ -191,6 +185,13 @@ class VendorService:
             raise Unprocessable(str(exc), detail={"field": "transport.http_api.base_url"}) from exc
         transport["http_api"] = requested.http_api.model_dump()
         return transport, seal(self._secret(), kept)
+
+    def _kept(self, stored: Document | None, kind: str) -> dict[str, str]:
+        """The stored credentials, while the vendor's transport stays of `kind`."""
+        sealed = (stored or {}).get("credentials")
+        if not sealed or (stored or {}).get("transport", {}).get("kind") != kind:
+            return {}
+        return unseal(self._secret(), sealed)
 
     def _hot_folder(self, relative: str) -> str:
         root = self._context.settings.hot_folder_root
