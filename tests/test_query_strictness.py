@@ -51,6 +51,7 @@ FREE = {
     ("delivery", "/d/{token}/pin"),
     ("delivery", "/d/{token}/files/{index}"),
     ("delivery", "/d/{token}/archives/{index}"),
+    ("delivery", "/d/{token}/invoices/{invoice_id}.pdf"),
     ("maps", "/maps/assets/{name:path}"),
     ("gateway", "/api/{service}/{path:path}"),
     ("gateway", "/public/payments/stripe-webhook"),

@@ -179,3 +179,59 @@ async def test_the_link_url_is_shown_when_the_delivery_is_asked_for_and_can_expi
     )
     assert guest.status_code == 201
     assert html(guest).css_first("#issued-url") is not None
+
+
+async def test_a_delivery_offering_the_sessions_invoices_lets_the_client_download_them(
+    studio: WebPlatform, owner: WebClient
+) -> None:
+    seeded = await seeded_session(studio.gateway, images=1)
+    auth = {"Authorization": f"Bearer {seeded.token}"}
+    async with httpx.AsyncClient(base_url=studio.gateway, headers=auth, timeout=60) as gw:
+        prices = await gw.post(
+            "/api/workflow/workflow/price-lists",
+            json={
+                "name": f"Prints {seeded.session_id}",
+                "currency": "USD",
+                "products": [{"name": "8x10 print", "price_minor": 2500, "kind": "physical"}],
+            },
+        )
+        assert prices.status_code == 201, prices.text
+        invoice = await gw.post(
+            "/api/workflow/workflow/invoices",
+            json={
+                "client_id": seeded.client_id,
+                "session_id": seeded.session_id,
+                "price_list_id": prices.json()["id"],
+                "lines": [{"product_id": prices.json()["products"][0]["id"], "quantity": 1}],
+            },
+        )
+        assert invoice.status_code == 201, invoice.text
+    invoice_id = invoice.json()["invoice_id"]
+    form = await owner.get("/deliveries/new")
+    assert html(form).css_first('input[name="include_invoices"]') is not None
+    made = await owner.post(
+        "/deliveries",
+        {
+            "session_id": seeded.session_id,
+            "title": "With invoice",
+            "source": "hires",
+            "include_invoices": "1",
+            "name": "Ann",
+        },
+    )
+    assert made.status_code == 201, made.text
+    url = html(made).css_first("#issued-url").attributes["value"] or ""
+    path = _delivery_path(made)
+
+    async def ready() -> bool:
+        return text_of(await owner.get(path), "#delivery-status") == "ready"
+
+    await eventually(ready, timeout=60, what="the delivery to be packaged", interval=0.5)
+    # The client's page, through the gateway: the invoice is there, and its PDF downloads.
+    async with httpx.AsyncClient(timeout=60) as client:
+        page = await client.get(url, headers={"accept": "text/html"})
+        assert page.status_code == 200
+        assert f"/invoices/{invoice_id}.pdf" in page.text
+        pdf = await client.get(f"{url}/invoices/{invoice_id}.pdf")
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.content.startswith(b"%PDF-")

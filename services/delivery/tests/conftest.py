@@ -9,12 +9,14 @@ import functools
 import json
 import os
 import socket
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +30,9 @@ from kit.events.contracts.delivery import TOPIC
 from kit.mongo import Document
 from kit.settings import InfraSettings
 from kit.testing import build_app, eventually, running
+
+# The tests import their workflow peer from this folder (pytest runs in importlib mode).
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @dataclass

@@ -4,70 +4,13 @@ on the same servers) through its HTTP API which images those are."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import posixpath
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-from PIL import Image
-from pymongo import AsyncMongoClient
+from workflow_peer import booked_with_images, through_workflow, workflow_service
 
-from delivery.deliveries.workflow_images import CALLER, HTTP_KEY
-from kit.events.consumer import HandlerContext
-from kit.events.contracts.booking import SessionBooked
-from kit.events.envelope import Envelope, source_of
-from kit.mongo import Document
-from kit.settings import InfraSettings
-from kit.testing import build_app, running
+from delivery.deliveries.workflow_images import CALLER
 from workflow.context import context_of as workflow_context
-from workflow.sessions.service import SessionService
-
-
-def picture(shade: int) -> bytes:
-    image = Image.new("RGB", (64, 48), (shade, 90, 140))
-    out = io.BytesIO()
-    image.save(out, format="JPEG")
-    return out.getvalue()
-
-
-@contextlib.asynccontextmanager
-async def workflow_service(
-    unique: str, infra: InfraSettings
-) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    """The real workflow service, storing its images in the bucket delivery packages from."""
-    app = build_app("workflow", database=f"t_{unique}_wf", infra=infra)
-    try:
-        async with running(app) as http:
-            yield app, http
-    finally:
-        client: AsyncMongoClient[Document] = AsyncMongoClient(infra.mongo_url)
-        await client.drop_database(f"t_{unique}_wf")
-        await client.close()
-
-
-async def booked_with_images(workflow: Any, http: httpx.AsyncClient, session: str) -> list[str]:
-    """A booked session (booking's event, handled as workflow's consumer does) with 4 images."""
-    starts = datetime(2026, 12, 1, 10, tzinfo=UTC)
-    booked = SessionBooked(
-        session_id=session,
-        session_number=f"N-{session[-6:]}",
-        client_id="client-1",
-        session_type_id="portrait",
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=1),
-    )
-    envelope = Envelope.wrap(booked, subject=session, source=source_of("tests"))
-    await SessionService(workflow).session_scheduled(booked, HandlerContext(envelope))
-    answer = await http.post(
-        f"/workflow/sessions/{session}/imports",
-        files=[("files", (f"IMG_000{i}.jpg", picture(40 * i), "image/jpeg")) for i in range(1, 5)],
-        data={"options": '{"image_folders": ["hires"], "raw_folder": "raw"}'},
-    )
-    assert answer.status_code == 201, answer.text
-    return [f["image_id"] for f in answer.json()["files"]]
 
 
 async def test_delivering_a_group_or_the_clients_selection_needs_no_storage_keys(
@@ -78,12 +21,7 @@ async def test_delivering_a_group_or_the_clients_selection_needs_no_storage_keys
         delivery_service() as service,
         workflow_service(unique, service.infra) as (wf_app, workflow),
     ):
-        # Delivery's calls to workflow go to the in-process workflow service.
-        service.ctx.platform.extras[HTTP_KEY] = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=wf_app),
-            base_url="http://workflow.test",
-            headers=CALLER,
-        )
+        through_workflow(service, wf_app)
         first, second, third, fourth = await booked_with_images(
             workflow_context(wf_app.state.platform), workflow, session
         )

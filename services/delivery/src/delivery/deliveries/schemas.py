@@ -17,6 +17,11 @@ class DeliveryRequest(BaseModel):
 
     session_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str | None = Field(default=None, max_length=200)
+    include_invoices: bool = Field(
+        default=False,
+        description="the client may download the session's invoices (PDF, as workflow prints "
+        "them) from the delivery page",
+    )
     keys: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
     folder: Literal["hires", "retouched"] | None = Field(
         default=None, description="every image of the session's folder, when `keys` is absent"
@@ -71,6 +76,7 @@ class DeliveryOut(BaseModel):
     failure: str | None
     profile_ids: list[str] | None = None
     render_run_id: str | None = None
+    include_invoices: bool = False
     file_count: int
     files: list[FileOut]
     archives: list[ArchiveOut]

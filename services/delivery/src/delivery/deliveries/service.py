@@ -62,11 +62,13 @@ def _new_delivery(
     recipients: list[LinkRequest],
     link_expiry_days: int | None,
     profile_ids: list[str] | None = None,
+    include_invoices: bool = False,
 ) -> Document:
     now = datetime.now(UTC)
     return {
         "_id": delivery_id,
         "session_id": session_id,
+        "include_invoices": include_invoices,
         "run_id": run_id,
         "title": title,
         # Through render profiles first: `rendering` until the run ends, then its outputs.
@@ -163,6 +165,7 @@ async def request_delivery(ctx: DeliveryContext, request: DeliveryRequest) -> De
         recipients=request.recipients,
         link_expiry_days=None,
         profile_ids=request.profile_ids,
+        include_invoices=request.include_invoices,
     )
     repository = DeliveryRepository(ctx.db)
     await repository.insert(document)
@@ -296,6 +299,7 @@ def delivery_out(delivery: Document, issued: list[PromisedLink] | None = None) -
         failure=delivery.get("failure"),
         profile_ids=delivery.get("profile_ids"),
         render_run_id=delivery.get("render_run_id"),
+        include_invoices=bool(delivery.get("include_invoices")),
         file_count=len(delivery.get("source_keys") or delivery.get("render_keys") or []),
         files=[
             FileOut(index=i, name=f["name"], bytes=f["bytes"], sha256=f["sha256"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from kit.mongo import Document
 
@@ -31,7 +32,12 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def delivery_page(studio: str, token: str, delivery: Document) -> str:
+def delivery_page(
+    studio: str,
+    token: str,
+    delivery: Document,
+    invoices: list[dict[str, Any]] | None = None,
+) -> str:
     base = f"/d/{escape(token)}"
     archives = "".join(
         f'<li><a href="{base}/archives/{a["index"]}">{escape(a["name"])}</a> '
@@ -48,6 +54,15 @@ def delivery_page(studio: str, token: str, delivery: Document) -> str:
         f"<h2>Files</h2><ul class=files>{files}</ul>"
         "<p>Interrupted downloads can be resumed.</p>"
     )
+    if invoices is None:
+        body += "<h2>Invoices</h2><p>Your invoices cannot be shown right now; try again later.</p>"
+    elif invoices:
+        items = "".join(
+            f'<li><a href="{base}/invoices/{escape(i["invoice_id"])}.pdf">Invoice '
+            f"{escape(i['invoice_id'])}</a> <span class=size>{escape(i['created_at'])}</span></li>"
+            for i in invoices
+        )
+        body += f"<h2>Invoices</h2><ul class=invoices>{items}</ul>"
     return _page(studio, delivery["title"], body)
 
 

@@ -11,12 +11,13 @@ from typing import Annotated, Literal
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Cookie, Request, Response
+from fastapi import Path as FastPath
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from delivery.context import ContextDep, DeliveryContext
 from delivery.links import service as links
 from delivery.links.errors import LinkGone, PinLocked, PinRequired, WrongPin
-from delivery.public import pages
+from delivery.public import invoices, pages
 from kit.errors import StudioError, error_body
 from kit.pages import page_headers
 from kit.query_params import FreeQuery
@@ -103,7 +104,8 @@ async def delivery_page(
     if not opened.unlocked:
         response = _page(pages.pin_page(studio, token, None))
     else:
-        response = _page(pages.delivery_page(studio, token, opened.delivery))
+        listed = await invoices.session_invoices(ctx, opened.delivery)
+        response = _page(pages.delivery_page(studio, token, opened.delivery, listed))
     if links.valid_visit(visit) is None:
         response.set_cookie(
             VISIT_COOKIE,
@@ -184,6 +186,33 @@ async def download_file(
     """One file: 303 to a fresh presigned URL (resumable with Range requests). It counts
     once per client session of the link; a resume through this route is logged, not counted."""
     return await _download(ctx, request, token, grant, visit, "file", index)
+
+
+@router.get("/{token}/invoices/{invoice_id}.pdf")
+async def download_invoice(
+    ctx: ContextDep,
+    request: Request,
+    token: str,
+    invoice_id: Annotated[str, FastPath(pattern=r"^[A-Za-z0-9_-]{1,100}$")],
+    grant: GrantCookie = None,
+) -> Response:
+    """An invoice of the delivery's session as workflow prints it, when the delivery offers
+    them; the link must be open (and its PIN given) as for the files."""
+    try:
+        opened = await links.open_link(ctx, token, grant)
+        if not opened.unlocked:
+            raise PinRequired("Enter the PIN first.")
+        body = await invoices.invoice_pdf(ctx, opened.delivery, invoice_id)
+    except StudioError as error:
+        return _refusal(ctx, request, token, error)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            **_NO_STORE,
+            "Content-Disposition": f'attachment; filename="invoice-{invoice_id}.pdf"',
+        },
+    )
 
 
 @router.get("/{token}/archives/{index}", status_code=303)

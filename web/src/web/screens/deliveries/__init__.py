@@ -135,9 +135,19 @@ async def create_delivery(page: PageDep, request: Request) -> Response:
     form = await request.form()
     typed = {
         name: form_value(form, name)
-        for name in ("session_id", "title", "source", "run_id", "group_id", *LINK_FIELDS)
+        for name in (
+            "session_id",
+            "title",
+            "source",
+            "run_id",
+            "group_id",
+            "include_invoices",
+            *LINK_FIELDS,
+        )
     }
     body: dict[str, Any] = {"session_id": typed["session_id"]}
+    if typed["include_invoices"]:
+        body["include_invoices"] = True
     if typed["title"]:
         body["title"] = typed["title"]
     try:
