@@ -77,7 +77,7 @@ test: lint browser ## lint, then run every test against real servers of its own,
 
 # Schemathesis against the gateway's and every service's OpenAPI (through the gateway, a token
 # per role) on fresh test servers, as `make test` starts them, and a platform of its own on
-# 18100-18105 (tests/fuzz.py). FUZZ_EXAMPLES bounds the examples per operation and phase.
+# 18100-18107 (tests/fuzz.py). FUZZ_EXAMPLES bounds the examples per operation and phase.
 FUZZ_EXAMPLES ?= 20
 export FUZZ_EXAMPLES
 fuzz: install ## fuzz every API through the gateway: no 5xx, answers as documented

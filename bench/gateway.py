@@ -176,7 +176,7 @@ async def main() -> None:
         "STUDIO_LOG_LEVEL": "WARNING",
         **{
             f"GATEWAY_{name.upper()}_URL": service_url
-            for name in ("booking", "workflow", "render", "delivery", "maps")
+            for name in ("booking", "workflow", "render", "delivery", "maps", "notify")
         },
     }
     service = await asyncio.create_subprocess_exec(

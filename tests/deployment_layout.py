@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-APIS = ("booking", "workflow", "render", "delivery", "maps", "gateway", "web")
+APIS = ("booking", "workflow", "render", "delivery", "maps", "notify", "gateway", "web")
 
 
 def compose_file() -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """`make fuzz`: schemathesis against the gateway and every service, with a token per role.
 
 The whole platform runs as processes (`infra/local/services.sh`, as in `tests/e2e`) on ports
-18100-18105 with databases and Kafka topics of its own beside the test servers (`STUDIO_*` from
+18100-18107 with databases and Kafka topics of its own beside the test servers (`STUDIO_*` from
 `.local/test/env`). A user per role is created through the gateway; then schemathesis sends
 generated requests (valid and invalid) to every operation of the gateway's own OpenAPI and of each
 service's OpenAPI as the gateway serves it (`/openapi/<service>.json`, server `/api/<service>`),
@@ -84,8 +84,9 @@ class Target:
 READS_ONLY = tuple(f"--exclude-method={method}" for method in ("POST", "PUT", "PATCH", "DELETE"))
 
 # What each role may use (gateway/src/gateway/access/policy.py): the owner everything; staff
-# booking, workflow, render, delivery; marketing maps and booking's clients read-only. Elsewhere
-# a role gets 403, which the gateway's policy tests already cover, so it is not fuzzed.
+# booking, workflow, render, delivery (and notify, fuzzed as the owner only); marketing maps and
+# booking's clients read-only. Elsewhere a role gets 403, which the gateway's policy tests
+# already cover, so it is not fuzzed.
 TARGETS = (
     # Nothing is excluded: the gateway checks access tokens by signature alone, so the fuzzer
     # changing or deleting the staff and marketing users (it learns their emails from GET /users)
@@ -94,7 +95,7 @@ TARGETS = (
     Target("gateway", "owner"),
     Target("gateway", "staff", ("--include-path", "/auth/me")),
     Target("gateway", "marketing", ("--include-path", "/auth/me")),
-    *(Target(s, "owner") for s in ("booking", "workflow", "render", "delivery", "maps")),
+    *(Target(s, "owner") for s in ("booking", "workflow", "render", "delivery", "maps", "notify")),
     *(Target(s, "staff") for s in ("booking", "workflow", "render", "delivery")),
     Target("maps", "marketing"),
     Target("booking", "marketing", ("--include-path-regex", "^/clients", *READS_ONLY)),

@@ -29,6 +29,7 @@ def _apps() -> dict[str, Callable[[], FastAPI]]:
     from delivery.main import create_app as delivery
     from gateway.main import create_app as gateway
     from maps.main import create_app as maps
+    from notify.main import create_app as notify
     from render.main import create_app as render
     from workflow.main import create_app as workflow
 
@@ -38,6 +39,7 @@ def _apps() -> dict[str, Callable[[], FastAPI]]:
         "render": render,
         "delivery": delivery,
         "maps": maps,
+        "notify": notify,
         "gateway": gateway,
     }
 
@@ -53,6 +55,7 @@ FREE = {
     ("delivery", "/d/{token}/archives/{index}"),
     ("delivery", "/d/{token}/invoices/{invoice_id}.pdf"),
     ("maps", "/maps/assets/{name:path}"),
+    ("notify", "/u/{token}"),
     ("gateway", "/api/{service}/{path:path}"),
     ("gateway", "/public/payments/stripe-webhook"),
     ("gateway", "/payments/stripe/webhook"),
@@ -63,6 +66,7 @@ FREE = {
     ("gateway", "/d/{token}/pin"),
     ("gateway", "/d/{token}"),
     ("gateway", "/d/{token}/{path:path}"),
+    ("gateway", "/u/{token}"),
 }
 # The process's own health routes take no parameters and are left lenient (probes).
 HEALTH = {"/healthz", "/readyz"}

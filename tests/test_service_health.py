@@ -41,6 +41,7 @@ async def test_the_gateway_is_not_ready_while_a_service_is_down_and_names_it(
         "gateway",
         database=database,
         maps_url="http://127.0.0.1:9",
+        notify_url="http://127.0.0.1:9",
         booking_url="http://127.0.0.1:9",
     )
     try:
@@ -52,6 +53,7 @@ async def test_the_gateway_is_not_ready_while_a_service_is_down_and_names_it(
             assert body["error"] == "not_ready"
             assert "booking" in body["message"]
             assert "maps" in body["message"]
+            assert "notify" in body["message"]
             assert body["detail"]["mongodb"] == "ok"
     finally:
         await mongo.drop_database(database)

@@ -145,7 +145,8 @@ def upstream_app(counter: Counter) -> Starlette:
 def gateway_settings(unique: str, upstream: str, **overrides: Any) -> dict[str, Any]:
     """The gateway's settings of these tests: its own database, every service at `upstream`."""
     urls = {
-        f"{name}_url": upstream for name in ("booking", "workflow", "render", "delivery", "maps")
+        f"{name}_url": upstream
+        for name in ("booking", "workflow", "render", "delivery", "maps", "notify")
     }
     return {
         "database": f"t_{unique}",

@@ -1,6 +1,7 @@
 """Public routes need no login and carry no identity: online booking, the Stripe webhook (byte
 for byte, for booking to verify), the delivery pages and downloads of the studio's clients, and
-the map pages' libraries (read only, maps' own asset path, nothing else of maps)."""
+the map pages' libraries (read only, maps' own asset path, nothing else of maps), and the
+unsubscribe page of the clients' emails."""
 
 from __future__ import annotations
 
@@ -71,6 +72,18 @@ async def test_a_labs_signed_event_reaches_workflow_byte_for_byte_with_its_signa
     assert (await gateway.get("/lab/vnd_abc123/events")).status_code in (404, 405)
 
 
+async def test_a_clients_unsubscribe_link_reaches_notify_without_a_login(
+    gateway: httpx.AsyncClient,
+) -> None:
+    page = await gateway.get("/u/Y2xpXzE.signature", headers={"x-user-role": "owner"})
+    used = await gateway.post("/u/Y2xpXzE.signature", content=b"List-Unsubscribe=One-Click")
+    assert echoed(page)["path"] == "/u/Y2xpXzE.signature"
+    assert "x-user-role" not in echoed(page)["headers"]
+    assert echoed(used)["path"] == "/u/Y2xpXzE.signature"
+    assert echoed(used)["body"] == "List-Unsubscribe=One-Click"
+    assert (await gateway.delete("/u/Y2xpXzE.signature")).status_code == 405
+
+
 async def test_a_client_opens_a_delivery_page_and_its_downloads_by_link(
     gateway: httpx.AsyncClient,
 ) -> None:
@@ -132,6 +145,7 @@ async def test_readiness_names_the_services_that_do_not_answer(
         "render",
         "delivery",
         "maps",
+        "notify",
     }
 
 
@@ -140,7 +154,7 @@ async def test_one_swagger_ui_lists_every_service(gateway: httpx.AsyncClient) ->
     spec = await gateway.get("/openapi/maps.json")
     unknown = await gateway.get("/openapi/nothing.json")
 
-    for name in ("booking", "workflow", "render", "delivery", "maps"):
+    for name in ("booking", "workflow", "render", "delivery", "maps", "notify"):
         assert f"/openapi/{name}.json" in page.text
     # The little upstream echoes: what matters is that the gateway points "try it" at itself.
     assert spec.json()["servers"] == [{"url": "/api/maps"}]

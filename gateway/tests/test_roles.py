@@ -57,6 +57,14 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/maps/maps"): PROMOTION,
     ("GET", "/api/maps/clients"): PROMOTION,
     ("GET", "/api/maps/usage"): PROMOTION,
+    ("GET", "/api/notify/notify/rules"): STUDIO,
+    ("POST", "/api/notify/notify/rules"): {OWNER},
+    ("PUT", "/api/notify/notify/rules/r1"): {OWNER},
+    ("DELETE", "/api/notify/notify/rules/r1"): {OWNER},
+    ("POST", "/api/notify/notify/rules/r1/preview"): STUDIO,
+    ("GET", "/api/notify/notify/tasks"): STUDIO,
+    ("POST", "/api/notify/notify/tasks/t1/done"): STUDIO,
+    ("GET", "/api/notify/notify/actions"): STUDIO,
 }
 
 

@@ -18,7 +18,7 @@ python=${STUDIO_PYTHON:-$repo/.venv/bin/python}
 
 # Start order: the gateway after the services, since its readiness includes every other
 # service's; the web app last, since it calls only the gateway.
-all_services=(booking workflow render delivery maps gateway web)
+all_services=(booking workflow render delivery maps notify gateway web)
 
 port_of() {
   case "$1" in
@@ -28,6 +28,7 @@ port_of() {
     render) echo "${RENDER_PORT:-8003}" ;;
     delivery) echo "${DELIVERY_PORT:-8004}" ;;
     maps) echo "${MAPS_PORT:-8005}" ;;
+    notify) echo "${NOTIFY_PORT:-8007}" ;;
     web) echo "${WEB_PORT:-8080}" ;;
   esac
 }
@@ -119,6 +120,13 @@ case "$cmd" in
       STUDIO_INTERNAL_SECRET=$(cat "$state/internal-secret")
     fi
     export STUDIO_INTERNAL_SECRET STUDIO_INTERNAL_AUTH=${STUDIO_INTERNAL_AUTH:-true}
+    # Notify signs its unsubscribe links with a key made the same way (kept, so the links of
+    # emails already sent still work after a restart); without one it sends no marketing.
+    if [ -z "${NOTIFY_UNSUBSCRIBE_SECRET:-}" ]; then
+      [ -s "$state/notify-unsubscribe-secret" ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$state/notify-unsubscribe-secret")
+      NOTIFY_UNSUBSCRIBE_SECRET=$(cat "$state/notify-unsubscribe-secret")
+    fi
+    export NOTIFY_UNSUBSCRIBE_SECRET
     for s in "${services[@]}"; do
       [ "$s" = gateway ] && for u in "${services[@]}"; do [ "$u" = gateway ] || [ "$u" = web ] || wait_ready "$u"; done
       start_one "$s"

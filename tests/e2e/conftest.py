@@ -33,7 +33,7 @@ from kit.testing import (
     write_platform_env,
 )
 
-# Below the ephemeral port range, apart from `make run` (8000-8005), `make fuzz` (18100-18105)
+# Below the ephemeral port range, apart from `make run` (8000-8007), `make fuzz` (18100-18107)
 # and the test servers.
 PORTS = platform_ports(18000)
 OWNER_EMAIL = "owner@e2e.studio.test"

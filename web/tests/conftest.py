@@ -61,7 +61,7 @@ async def platform(
     infra: InfraSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[WebPlatform]:
     unique = uuid.uuid4().hex[:8]
-    ports = platform_ports(free_port_block(7, 18200, 19000))
+    ports = platform_ports(free_port_block(8, 18200, 19000))
     state = tmp_path_factory.mktemp("web-platform")
     env = platform_env(f"web{unique}", ports) | {
         "DELIVERY_PACKAGING_POLL_SECONDS": "0.5",

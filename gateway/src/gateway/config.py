@@ -26,6 +26,7 @@ class GatewaySettings(ServiceSettings):
     render_url: str = "http://127.0.0.1:8003"
     delivery_url: str = "http://127.0.0.1:8004"
     maps_url: str = "http://127.0.0.1:8005"
+    notify_url: str = "http://127.0.0.1:8007"
 
     # Proxying: a service that does not connect in time answers 502, one that is silent 504.
     upstream_connect_timeout_seconds: float = 3.0
@@ -95,4 +96,5 @@ class GatewaySettings(ServiceSettings):
             "render": self.render_url,
             "delivery": self.delivery_url,
             "maps": self.maps_url,
+            "notify": self.notify_url,
         }

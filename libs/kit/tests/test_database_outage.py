@@ -37,6 +37,7 @@ PROBES: dict[str, tuple[str, str]] = {
     "render": ("GET", "/profiles"),
     "delivery": ("GET", "/deliveries"),
     "maps": ("GET", "/usage"),
+    "notify": ("GET", "/notify/tasks"),
     "gateway": ("POST", "/auth/login"),
 }
 

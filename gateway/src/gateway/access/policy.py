@@ -66,6 +66,11 @@ POLICY: tuple[Rule, ...] = (
     Rule("render", "/", EVERY_METHOD, _STUDIO),
     Rule("delivery", "/", EVERY_METHOD, _STUDIO),
     Rule("maps", "/", EVERY_METHOD, frozenset({Role.OWNER, Role.MARKETING})),
+    # What the studio sends on its own: the owner sets the rules; the studio reads them, the
+    # message log, and works its tasks and calls.
+    Rule("notify", "/notify/rules/*/preview", frozenset({"POST"}), _STUDIO),
+    Rule("notify", "/notify/rules", EVERY_METHOD - READS, _OWNER),
+    Rule("notify", "/", EVERY_METHOD, _STUDIO),
 )
 
 

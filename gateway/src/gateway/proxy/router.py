@@ -1,9 +1,10 @@
 """The front door: `/api/<service>/...` for the studio's people, and the public routes.
 
 Public routes need no login: online booking (`/public/...`), the Stripe webhook (booking checks
-its signature), the delivery pages and downloads of the studio's clients (`/d/<token>...`), and
-the libraries a map page loads (`/maps/assets/...`: Leaflet and its plugins, the same for
-everyone), which a sandboxed map frame fetches without the studio's cookie or token.
+its signature), the delivery pages and downloads of the studio's clients (`/d/<token>...`), the
+unsubscribe page of their emails (`/u/<token>`), and the libraries a map page loads
+(`/maps/assets/...`: Leaflet and its plugins, the same for everyone), which a sandboxed map
+frame fetches without the studio's cookie or token.
 """
 
 from __future__ import annotations
@@ -129,6 +130,15 @@ def _client_email(body: bytes) -> str | None:
 async def map_asset(name: str, request: Request, context: ContextDep) -> StreamingResponse:
     """A library of the map pages, from the maps service (which knows only its own files)."""
     return await context.forwarder.forward(request, "maps", forwarded_path(request)[1])
+
+
+@router.api_route("/u/{token}", methods=["GET", "HEAD", "POST"], include_in_schema=False)
+async def unsubscribe(token: Token, request: Request, context: ContextDep) -> StreamingResponse:
+    """The unsubscribe page of a client's email (notify checks the link's signature); its use
+    is limited per address as PIN attempts are."""
+    if request.method == "POST":
+        await context.limiter.hit(context.pin_limit, "address", address_of(request))
+    return await context.forwarder.forward(request, "notify", forwarded_path(request)[1])
 
 
 @router.post("/d/{token}/pin", include_in_schema=False)

@@ -22,7 +22,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from fastapi import FastAPI
 
-SERVICES = ("booking", "workflow", "render", "delivery", "maps", "gateway", "web")
+SERVICES = ("booking", "workflow", "render", "delivery", "maps", "notify", "gateway", "web")
 # infra/local/services.sh of the workspace this (editable) kit belongs to.
 SERVICES_SH = Path(__file__).resolve().parents[4] / "infra" / "local" / "services.sh"
 
@@ -77,7 +77,7 @@ async def eventually(
 
 def platform_ports(first: int) -> dict[str, int]:
     """Ports for the whole platform as processes: the gateway on `first`, the services after it
-    in `SERVICES` order (keep them below the ephemeral range and apart from 8000-8005)."""
+    in `SERVICES` order (keep them below the ephemeral range and apart from 8000-8007)."""
     names = ("gateway", *(name for name in SERVICES if name != "gateway"))
     return {name: first + n for n, name in enumerate(names)}
 
@@ -146,6 +146,8 @@ def platform_env(name: str, ports: Mapping[str, int]) -> dict[str, str]:
         # Clients' booking links open the web app's pages when there is one.
         "BOOKING_PUBLIC_BASE_URL": env.get("WEB_PUBLIC_URL", gateway),
         "DELIVERY_PUBLIC_BASE_URL": gateway,
+        "NOTIFY_PUBLIC_BASE_URL": gateway,
+        "NOTIFY_UNSUBSCRIBE_SECRET": secrets.token_urlsafe(32),
         "RENDER_WORKFLOW_URL": f"http://127.0.0.1:{ports['workflow']}",
         "DELIVERY_RENDER_URL": f"http://127.0.0.1:{ports['render']}",
         "RENDER_WORKER_CONCURRENCY": "1",

@@ -38,6 +38,8 @@ class BookingSettings(ServiceSettings):
     link_secret: SecretStr | None = None
     # The consumer process (`python -m booking.consumers`): workflow's invoices, to be paid.
     workflow_topic: str = "workflow.events"
+    # Clients who used an unsubscribe link (notify's events) lose marketing consent here.
+    notify_topic: str = "notify.events"
     consumer_group: str = "booking"
 
     @model_validator(mode="after")

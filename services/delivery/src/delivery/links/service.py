@@ -113,6 +113,7 @@ def ready_event(ctx: DeliveryContext, delivery: Document, link: Document, token:
             pin_required=link["pin_hash"] is not None,
             file_count=len(delivery.get("files", [])),
             total_bytes=sum(f["bytes"] for f in delivery.get("files", [])),
+            title=delivery.get("title"),
         ),
         delivery_id=delivery["_id"],
     )

@@ -6,13 +6,13 @@ Within a version only additive, optional fields; anything else is a new `.vN` ty
 
 from __future__ import annotations
 
-from kit.events.contracts import booking, delivery, render, workflow
+from kit.events.contracts import booking, delivery, notify, render, workflow
 from kit.events.envelope import EventPayload
 
 
 def _collect() -> dict[str, type[EventPayload]]:
     catalogue: dict[str, type[EventPayload]] = {}
-    for module in (booking, workflow, render, delivery):
+    for module in (booking, workflow, render, delivery, notify):
         for value in vars(module).values():
             if (
                 isinstance(value, type)

@@ -28,6 +28,8 @@ class DeliveryReady(_DeliveryEvent):
     pin_required: bool | None = None
     file_count: int | None = None
     total_bytes: int | None = None
+    # Additive, optional (notify): the delivery's title, for the client's message.
+    title: str | None = None
 
 
 class DeliveryDownloaded(_DeliveryEvent):

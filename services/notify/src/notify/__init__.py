@@ -1,0 +1,1 @@
+"""The notify service: the studio's automatic emails, SMS, calls and tasks."""
