@@ -13,12 +13,12 @@ from pymongo import AsyncMongoClient
 
 from kit.mongo import Document
 from kit.settings import InfraSettings
-from kit.testing import running
+from kit.testing import running, served
 
 # The tests import their harness module from this folder (pytest runs in importlib mode).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from front_door_harness import Counter, gateway_app, served, upstream_app
+from front_door_harness import Counter, gateway_app, upstream_app
 
 
 @pytest.fixture

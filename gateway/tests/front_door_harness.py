@@ -12,14 +12,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
 from kit.mongo import Document
 from kit.testing import build_app, running
@@ -27,31 +25,6 @@ from kit.testing import build_app, running
 OWNER_EMAIL = "owner@studio.test"
 OWNER_PASSWORD = "the owner's long password"
 CHUNK = 1024 * 1024
-
-
-@contextlib.asynccontextmanager
-async def served(
-    app: ASGIApp, *, lifespan: str = "off", config: uvicorn.Config | None = None
-) -> AsyncIterator[str]:
-    """`app` behind a real uvicorn on a free loopback port (with `config`, e.g. the kit's
-    `server_config`, whose host and port are then ignored); yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = config or uvicorn.Config(app, lifespan=lifespan, log_config=None, access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 def free_port_url() -> str:

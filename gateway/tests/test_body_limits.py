@@ -9,12 +9,12 @@ import tracemalloc
 from collections.abc import AsyncIterator
 
 import httpx
-from front_door_harness import bearer, gateway_app, owner_token, served
+from front_door_harness import bearer, gateway_app, owner_token
 from pymongo import AsyncMongoClient
 
 from kit.mongo import Document
 from kit.settings import InfraSettings
-from kit.testing import build_app
+from kit.testing import build_app, served
 
 SHAPE = {"error", "message", "detail", "request_id"}
 MIB = 1024 * 1024

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from front_door_harness import echoed, gateway_settings, served
+from front_door_harness import echoed, gateway_settings
 from pymongo import AsyncMongoClient
 
 from gateway.config import GatewaySettings
@@ -17,6 +17,7 @@ from gateway.main import create_app
 from kit.app import server_config
 from kit.mongo import Document
 from kit.settings import InfraSettings
+from kit.testing import served
 
 
 @contextlib.asynccontextmanager

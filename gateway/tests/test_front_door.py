@@ -20,14 +20,13 @@ from front_door_harness import (
     gateway_app,
     owner_token,
     pattern,
-    served,
     user_token,
 )
 from pymongo import AsyncMongoClient
 
 from kit.mongo import Document
 from kit.settings import InfraSettings
-from kit.testing import running
+from kit.testing import running, served
 
 
 async def test_staff_reach_a_service_with_the_prefix_stripped_and_their_identity_stated(

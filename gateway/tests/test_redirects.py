@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
-from front_door_harness import bearer, gateway_with, owner_token, served
+from front_door_harness import bearer, gateway_with, owner_token
 from pymongo import AsyncMongoClient
 
 from kit.mongo import Document
 from kit.settings import InfraSettings
+from kit.testing import served
 
 
 def _service() -> FastAPI:

@@ -6,12 +6,12 @@ pass unchanged."""
 from __future__ import annotations
 
 import httpx
-from front_door_harness import bearer, gateway_app, owner_token, served, user_token
+from front_door_harness import bearer, gateway_app, owner_token, user_token
 from pymongo import AsyncMongoClient
 
 from kit.mongo import Document
 from kit.settings import InfraSettings
-from kit.testing import build_app
+from kit.testing import build_app, served
 
 
 async def test_staff_and_marketing_use_the_real_client_register_through_the_gateway(

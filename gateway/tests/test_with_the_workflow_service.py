@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
-from front_door_harness import bearer, gateway_app, owner_token, served, user_token
+from front_door_harness import bearer, gateway_app, owner_token, user_token
 from PIL import Image
 from pymongo import AsyncMongoClient
 
@@ -20,7 +20,7 @@ from kit.events.consumer import HandlerContext
 from kit.events.contracts.booking import SessionBooked
 from kit.events.envelope import Envelope, source_of
 from kit.mongo import Document
-from kit.testing import build_app
+from kit.testing import build_app, served
 from workflow.context import context_of
 from workflow.sessions.service import SessionService
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from notify_events import NOW, booked, client, delivery_ready, deposit
 from notify_harness import Notify, plain
 
-from notify.schedule.dispatcher import Dispatcher
+from notify.bootstrap import build
 
 STARTS = (NOW + timedelta(days=10)).replace(hour=14, minute=0, second=0)
 
@@ -99,17 +99,8 @@ async def test_two_dispatchers_at_once_send_each_message_once(notify: Notify) ->
     for n in range(20):
         await notify.deliver(client(f"cli_{n}", email=f"client{n}@example.com"))
         await notify.deliver(booked(f"ses_{n:04d}", f"cli_{n}", STARTS))
-    services = notify.services
-    other = Dispatcher(
-        services.settings,
-        services.actions,
-        services.rule_repository,
-        notify.services.dispatcher._tasks,
-        notify.services.dispatcher._composer,
-        mailer=notify.services.dispatcher._mailer,
-        sms=None,
-        events_written=lambda _: None,
-    )
+    # A second process's dispatcher: its own pieces, the same database.
+    other = build(notify.platform).dispatcher
     first, second = await asyncio.gather(notify.dispatch(), other.run_due())
     assert first.sent + second.sent == 20
     assert len(notify.inbox.messages) == 20

@@ -12,13 +12,15 @@ import importlib
 import os
 import secrets
 import shlex
+import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from fastapi import FastAPI
 
@@ -34,6 +36,32 @@ def build_app(service: str, **overrides: Any) -> FastAPI:
     settings_class = getattr(config, f"{service.capitalize()}Settings")
     app: FastAPI = main.create_app(settings_class(**overrides))
     return app
+
+
+@contextlib.asynccontextmanager
+async def served(
+    app: Any, *, lifespan: Literal["on", "off"] = "off", config: uvicorn.Config | None = None
+) -> AsyncIterator[str]:
+    """`app` behind a real uvicorn on a free loopback port (with `config`, e.g. the kit's
+    `server_config`, whose host and port are then ignored); yields its base URL. With
+    `lifespan="on"` the app's own lifespan runs (a service with its clients)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = config or uvicorn.Config(app, lifespan=lifespan, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
 
 
 @contextlib.asynccontextmanager
@@ -91,7 +119,6 @@ def free_port_block(size: int, first: int, last: int) -> int:
     process's while it lives (an exclusive lock file), so a platform starting meanwhile in
     another process skips it even before its ports are bound."""
     import fcntl
-    import socket
     import tempfile
 
     for start in range(first, last, 10):
@@ -147,6 +174,7 @@ def platform_env(name: str, ports: Mapping[str, int]) -> dict[str, str]:
         "BOOKING_PUBLIC_BASE_URL": env.get("WEB_PUBLIC_URL", gateway),
         "DELIVERY_PUBLIC_BASE_URL": gateway,
         "NOTIFY_PUBLIC_BASE_URL": gateway,
+        "NOTIFY_WORKFLOW_URL": f"http://127.0.0.1:{ports['workflow']}",
         "NOTIFY_UNSUBSCRIBE_SECRET": secrets.token_urlsafe(32),
         "RENDER_WORKFLOW_URL": f"http://127.0.0.1:{ports['workflow']}",
         "DELIVERY_RENDER_URL": f"http://127.0.0.1:{ports['render']}",

@@ -9,10 +9,12 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 from kit.app import Platform, PlatformDep
+from kit.internal_auth import peer_client
 from notify.config import NotifySettings
 from notify.contacts.handlers import EventHandlers
 from notify.contacts.repository import CONTACTS, ContactBook
 from notify.messages.compose import Composer
+from notify.messages.documents import CALLER, InvoiceDocuments
 from notify.messages.mail import Mailer
 from notify.messages.sms import SmsProvider, sms_provider
 from notify.rules.preview import RulePreview
@@ -40,6 +42,7 @@ class NotifyServices:
     dispatcher: Dispatcher
     handlers: EventHandlers
     sms: SmsProvider | None
+    documents: InvoiceDocuments
     # Tells this process's outbox relay which document got events.
     events_written: Callable[[str, str], None]
 
@@ -55,6 +58,7 @@ def build(platform: Platform) -> NotifyServices:
     task_repository = TaskRepository(db)
     mailer = Mailer(settings) if settings.smtp_host else None
     sms = sms_provider(settings)
+    documents = InvoiceDocuments(peer_client(settings.workflow_url, CALLER, settings.infra))
     composer = Composer(settings, contacts, can_email=mailer is not None, can_sms=sms is not None)
 
     def events_written(collection: str, document_id: str) -> None:
@@ -67,6 +71,7 @@ def build(platform: Platform) -> NotifyServices:
         rule_repository,
         task_repository,
         composer,
+        documents,
         mailer=mailer,
         sms=sms,
         events_written=lambda action_id: events_written(ACTIONS, action_id),
@@ -84,6 +89,7 @@ def build(platform: Platform) -> NotifyServices:
         dispatcher=dispatcher,
         handlers=EventHandlers(contacts, planner, dispatcher.wake),
         sms=sms,
+        documents=documents,
         events_written=events_written,
     )
 
@@ -106,6 +112,7 @@ async def stop(platform: Platform) -> None:
     if services is None:
         return
     await services.dispatcher.stop()
+    await services.documents.aclose()
     close = getattr(services.sms, "aclose", None)
     if close is not None:
         await close()

@@ -30,6 +30,8 @@ class NotifySettings(ServiceSettings):
     # unsubscribe links are public routes of it).
     studio_name: str = "Our Studio"
     public_base_url: str = "http://127.0.0.1:8000"
+    # Invoice PDFs attached to messages: workflow's API.
+    workflow_url: str = "http://127.0.0.1:8002"
     # Schedules are computed in the studio's zone ("09:00 the day before" is local time).
     time_zone: str = "UTC"
     # Quiet hours per channel, local time ("21:00-08:00"); a message due inside them waits

@@ -25,6 +25,8 @@ class Composed:
     unsubscribe_url: str | None
     client: Document | None
     fields: dict[str, Any]
+    # The invoice to attach (emails of invoice rules that ask for it).
+    attach_invoice_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,14 @@ class Composer:
             unsubscribe_url = f"{settings.public_base_url.rstrip('/')}/u/{token}"
         fields = await self.fields(action, client, facts, unsubscribe_url)
         rendered = render(rule.get("subject", ""), rule["body"], fields)
-        return Composed(channel, recipient, rendered, unsubscribe_url, client, fields)
+        attach = (
+            action["entity_id"]
+            if channel == "email"
+            and rule.get("attach_invoice")
+            and action["entity_kind"] == "invoice"
+            else None
+        )
+        return Composed(channel, recipient, rendered, unsubscribe_url, client, fields, attach)
 
     def _reach(
         self, rule: Document, action: Document, client: Document | None, facts: dict[str, Any]

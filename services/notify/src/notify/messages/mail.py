@@ -8,6 +8,7 @@ from email.utils import formatdate
 import aiosmtplib
 
 from notify.config import NotifySettings
+from notify.messages.documents import Attachment
 from notify.messages.templates import RenderedMessage
 
 # What a send can fail with that a later try may not: the server away, slow, or busy.
@@ -25,6 +26,7 @@ def email_message(
     rendered: RenderedMessage,
     message_id: str,
     unsubscribe_url: str | None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> EmailMessage:
     message = EmailMessage()
     # The same id on every try of one action: a mail sent again after a crash is
@@ -39,6 +41,10 @@ def email_message(
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    for attachment in attachments:
+        message.add_attachment(
+            attachment.content, maintype="application", subtype="pdf", filename=attachment.filename
+        )
     return message
 
 

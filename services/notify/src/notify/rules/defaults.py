@@ -52,6 +52,7 @@ DEFAULT_RULES: dict[str, RuleFields] = {
         name="Invoice receipt",
         trigger="invoice.paid",
         channel="email",
+        attach_invoice=True,
         subject="Your payment to {{ studio.name }}",
         body=(
             "Hello {{ client.first_name or client.name }},\n\n"

@@ -61,6 +61,8 @@ class RuleFields(BaseModel):
     # Tried in order when the client cannot be reached on `channel` (no email, no SMS number).
     fallbacks: list[Channel] = Field(default_factory=list, max_length=3)
     purpose: Purpose = "transactional"
+    # Invoice rules' emails carry the invoice as the PDF workflow prints (its SHA-256 kept).
+    attach_invoice: bool = False
     subject: str = Field(default="", max_length=300)
     body: str = Field(min_length=1, max_length=20_000)
     enabled: bool = True
@@ -89,6 +91,8 @@ class RuleFields(BaseModel):
             raise ValueError("session_type_ids filters only session rules")
         if self.channel in self.fallbacks or len(set(self.fallbacks)) != len(self.fallbacks):
             raise ValueError("fallbacks must differ from the channel and from each other")
+        if self.attach_invoice and entity_of(self.trigger) != "invoice":
+            raise ValueError("only invoice rules can attach the invoice")
         if self.channel == "email" and not self.subject.strip():
             raise ValueError("an email needs a subject")
         return self

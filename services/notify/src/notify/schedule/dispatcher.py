@@ -26,6 +26,12 @@ from kit.events.envelope import Envelope
 from kit.mongo import Document
 from notify.config import NotifySettings
 from notify.messages.compose import Composed, Composer, NotSent
+from notify.messages.documents import (
+    Attachment,
+    DocumentMissing,
+    DocumentUnavailable,
+    InvoiceDocuments,
+)
 from notify.messages.mail import TRANSIENT, Mailer, RecipientRefused, email_message
 from notify.messages.sms import SmsProvider, SmsRefused, SmsUnavailable
 from notify.rules.repository import RuleRepository
@@ -64,6 +70,7 @@ class Dispatcher:
         rules: RuleRepository,
         tasks: TaskRepository,
         composer: Composer,
+        documents: InvoiceDocuments,
         *,
         mailer: Mailer | None,
         sms: SmsProvider | None,
@@ -75,6 +82,7 @@ class Dispatcher:
         self._rules = rules
         self._tasks = tasks
         self._composer = composer
+        self._documents = documents
         self._mailer = mailer
         self._sms = sms
         self._events_written = events_written
@@ -224,7 +232,7 @@ class Dispatcher:
                 await self._defer(action, token, release, now, report)
                 return
         try:
-            message_id = await self._deliver(action, composed)
+            message_id, proof = await self._deliver(action, composed)
         except _Retry as exc:
             await self._retry_or_fail(action, token, composed, str(exc), report)
             return
@@ -241,12 +249,14 @@ class Dispatcher:
             "message_id": message_id,
             "reason": None,
             "updated_at": sent_at,
+            **proof,
         }
         event = self._event(
             MessageSent(
                 **self._record(action, composed),
                 sent_at=sent_at,
                 message_id=message_id,
+                attachment_sha256=[a["sha256"] for a in proof.get("attachments", [])],
             ),
             action["_id"],
         )
@@ -259,10 +269,14 @@ class Dispatcher:
         else:
             log.warning("action %s was sent but its claim had lapsed", action["_id"])
 
-    async def _deliver(self, action: Document, composed: Composed) -> str | None:
+    async def _deliver(
+        self, action: Document, composed: Composed
+    ) -> tuple[str | None, dict[str, Any]]:
+        """Send it; the message's id and what proves what it carried."""
         if composed.channel == "email":
             assert self._mailer is not None
             assert composed.recipient is not None
+            attachments = await self._attachments(composed)
             message_id = f"<{action['_id']}@{self._mailer.domain}>"
             message = email_message(
                 self._settings,
@@ -270,6 +284,7 @@ class Dispatcher:
                 rendered=composed.rendered,
                 message_id=message_id,
                 unsubscribe_url=composed.unsubscribe_url,
+                attachments=attachments,
             )
             try:
                 await self._mailer.send(message)
@@ -277,12 +292,15 @@ class Dispatcher:
                 raise _Refused(f"the mail server refused {composed.recipient}: {exc}") from exc
             except TRANSIENT as exc:
                 raise _Retry(f"{type(exc).__name__}: {exc}") from exc
-            return message_id
+            proof = {
+                "attachments": [{"filename": a.filename, "sha256": a.sha256} for a in attachments]
+            }
+            return message_id, proof if attachments else {}
         if composed.channel == "sms":
             assert self._sms is not None
             assert composed.recipient is not None
             try:
-                return await self._sms.send(
+                provider_id = await self._sms.send(
                     to=composed.recipient,
                     text=composed.rendered.text,
                     idempotency_key=action["_id"],
@@ -291,8 +309,19 @@ class Dispatcher:
                 raise _Refused(f"the SMS provider refused it: {exc}") from exc
             except SmsUnavailable as exc:
                 raise _Retry(f"the SMS provider is unavailable: {exc}") from exc
+            return provider_id, {}
         await self._tasks.insert(self._task_document(action, composed))
-        return None
+        return None, {}
+
+    async def _attachments(self, composed: Composed) -> tuple[Attachment, ...]:
+        if composed.attach_invoice_id is None:
+            return ()
+        try:
+            return (await self._documents.invoice(composed.attach_invoice_id),)
+        except DocumentUnavailable as exc:
+            raise _Retry(f"the invoice cannot be printed now: {exc}") from exc
+        except DocumentMissing as exc:
+            raise _Refused(str(exc)) from exc
 
     def _task_document(self, action: Document, composed: Composed) -> Document:
         client = composed.client or {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from kit.events.envelope import EventPayload
 
 TOPIC = "notify.events"
@@ -35,6 +37,8 @@ class MessageSent(MessageRecord):
     event_type: ClassVar[str] = "notify.message.sent.v1"
     sent_at: datetime
     message_id: str | None = None
+    # The SHA-256 of each document the message carried (an invoice PDF), as workflow printed it.
+    attachment_sha256: list[str] = Field(default_factory=list)
 
 
 class MessageFailed(MessageRecord):
